@@ -1,0 +1,172 @@
+"""The `rag` command: index, ask, eval, chat."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from .embedders import EmbedderError
+    from .index_state import IndexProblem
+
+    try:
+        return args.run(args)
+    except (IndexProblem, EmbedderError, ValueError) as err:
+        print(f"rag: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Sanad: questions over your documents, with citations.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--index-dir", type=Path, help="where the index lives (default: index/, or $SANAD_INDEX_DIR)")
+        p.add_argument("--preset", help="named settings preset (default, thorough, brief)")
+        p.add_argument("--embedder", help="e5-small-q4 (default) or st:<Hugging Face name or local folder>")
+
+    p = sub.add_parser("index", help="index files and folders (incremental)")
+    p.add_argument("paths", nargs="*", type=Path, default=[Path("seeds")])
+    p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
+    p.add_argument("--max-file-mb", type=float, help="skip files larger than this (default 50)")
+    common(p)
+    p.set_defaults(run=_index)
+
+    p = sub.add_parser("ask", help="ask a question (or -i for an interactive session)")
+    p.add_argument("question", nargs="?")
+    p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("--top-k", type=int)
+    p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"])
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    common(p)
+    p.set_defaults(run=_ask)
+
+    p = sub.add_parser("eval", help="run an evaluation set and report retrieval, answer and citation metrics")
+    p.add_argument("set", type=Path, help="a .jsonl set (or an XQuAD .json file with --xquad)")
+    p.add_argument("--docs", type=Path, required=True, help="the folder of documents the set asks about")
+    p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--top-k", type=int)
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--json-out", type=Path)
+    p.add_argument("--md-out", type=Path)
+    common(p)
+    p.set_defaults(run=_eval)
+
+    p = sub.add_parser("chat", help="start the web chat")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    common(p)
+    p.set_defaults(run=_chat)
+    return parser
+
+
+def _eval(args) -> int:
+    from eval.runner import run_from_cli
+
+    return run_from_cli(_engine(args), args)
+
+
+def _chat(args) -> int:
+    from ui.app import run_from_cli
+
+    return run_from_cli(_engine(args), args)
+
+
+def _engine(args):
+    from .engine import Sanad
+    from .settings import load_settings
+
+    settings = load_settings(
+        args.preset,
+        index_dir=args.index_dir,
+        embedder=args.embedder,
+        top_k=getattr(args, "top_k", None),
+        retriever=getattr(args, "retriever", None),
+        max_file_mb=getattr(args, "max_file_mb", None),
+    )
+    return Sanad(settings)
+
+
+def _index(args) -> int:
+    from . import strings
+
+    engine = _engine(args)
+    report = engine.index(args.paths, rebuild=args.rebuild, progress=_progress_printer())
+    for failure in report.failed:
+        print(f"failed: {failure.source}: {failure.reason}", file=sys.stderr)
+    print(strings.index_summary(len(report.added), len(report.updated), len(report.removed), len(report.unchanged),
+                                len(report.failed), report.seconds))
+    if not report.indexed_anything:
+        print(f"rag: {strings.NOTHING_INDEXED}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _progress_printer():
+    if not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        print(f"\r{stage}: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _ask(args) -> int:
+    engine = _engine(args)
+    if args.interactive:
+        return _interactive(engine, args)
+    if not args.question:
+        print("rag: give a question, or -i for an interactive session", file=sys.stderr)
+        return 2
+    answer = engine.ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def _interactive(engine, args) -> int:
+    from .types import Turn
+
+    history: list[Turn] = []
+    print("Sanad — ask about your documents; an empty line or Ctrl-D quits. / اسأل عن مستنداتك.")
+    while True:
+        try:
+            question = input("» ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        answer = engine.ask(question, history)
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            _print_answer(answer)
+        history.append(Turn(question, answer.text))
+
+
+def _print_answer(answer) -> None:
+    print(answer.text)
+    for c in answer.citations:
+        where = f"{c.source}" + (f", p. {c.page}" if c.page else "") + f" [{c.start}:{c.end}]"
+        print(f"  [{c.n}] {where}")
+    print(flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

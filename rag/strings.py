@@ -1,0 +1,77 @@
+"""Every user-facing string, Arabic beside English. Code elsewhere never spells out a message."""
+from __future__ import annotations
+
+from .types import Language
+
+# Answers -----------------------------------------------------------------------------------------
+ABSTAIN: dict[Language, str] = {
+    "en": "I couldn't find this in the documents.",
+    "ar": "لم أجد في المستندات ما يجيب عن هذا السؤال.",
+}
+# Framing before extractive quotes. The quotes stay in the document's language.
+ANSWER_LEAD: dict[Language, str] = {
+    "en": "From the documents:",
+    "ar": "بحسب المستندات:",
+}
+ANSWER_LEAD_TRANSLINGUAL: dict[Language, str] = {
+    "en": "The documents say (quoted in Arabic):",
+    "ar": "تقول المستندات (بالإنجليزية):",
+}
+EMPTY_QUESTION: dict[Language, str] = {
+    "en": "Please type a question.",
+    "ar": "من فضلك اكتب سؤالاً.",
+}
+
+# Indexing ----------------------------------------------------------------------------------------
+REASON_EMPTY = "empty file"
+REASON_BINARY = "binary data, not text"
+REASON_NO_TEXT = "no extractable text (a scanned PDF needs OCR first)"
+REASON_ENCRYPTED = "encrypted PDF (remove the password first)"
+REASON_MISSING = "no such file or folder"
+REASON_LOOP = "symlink loop, skipped"
+
+
+def reason_unreadable(err: OSError) -> str:
+    return f"cannot read: {err.strerror or err}"
+
+
+def reason_too_large(size: int, limit: int) -> str:
+    return f"too large ({size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB, set with --max-file-mb)"
+
+
+def reason_unsupported(suffix: str) -> str:
+    return f"unsupported file type {suffix or '(none)'}"
+
+
+def reason_corrupt_pdf(err: Exception) -> str:
+    return f"damaged or truncated PDF ({type(err).__name__}: {err})"
+
+
+def reason_corrupt_docx(err: Exception) -> str:
+    return f"damaged .docx ({type(err).__name__}: {err})"
+
+
+def index_summary(added: int, updated: int, removed: int, unchanged: int, failed: int, seconds: float) -> str:
+    return (
+        f"added {added}, updated {updated}, removed {removed}, unchanged {unchanged}, failed {failed}"
+        f" ({seconds:.1f} s)"
+    )
+
+
+NOTHING_INDEXED = "nothing could be indexed"
+NO_INDEX = "no index at {path}; build it with: rag index [PATH ...] --index-dir {path}"
+BROKEN_INDEX = "the index at {path} is damaged or was not made by Sanad ({detail}); rebuild it with: rag index --rebuild --index-dir {path}"
+INDEX_LOCKED = "the index at {path} is being updated by process {pid}; try again when it finishes"
+EMBEDDER_MISMATCH = (
+    "the index at {path} was built with embedder {built} (dimension {dim}), not {asked}; "
+    "rebuild it with: rag index --rebuild --embedder {asked} --index-dir {path}"
+)
+
+# Embedders ---------------------------------------------------------------------------------------
+UNKNOWN_EMBEDDER = "unknown embedder {name!r}: use 'e5-small-q4' or 'st:<Hugging Face name or local folder>'"
+HUB_UNREACHABLE = (
+    "cannot load embedding model {name!r}: it is not a local folder, not in the Hugging Face cache, "
+    "and the Hugging Face Hub cannot be reached ({detail}). Download it where there is internet and "
+    "pass its folder: --embedder st:/path/to/model"
+)
+MODEL_LOAD_FAILED = "cannot load embedding model {name!r}: {detail}"
