@@ -43,6 +43,11 @@ class Sanad:
         with self._lock:
             return index_paths(self.settings, self._writing_embedder(False), [], remove=[source])
 
+    def rebuild(self, progress: Progress | None = None) -> IndexReport:
+        """Rebuild from scratch from the files the index already knows."""
+        sources = [doc.source for doc in self.documents()]
+        return self.index(sources, rebuild=True, progress=progress)
+
     def _writing_embedder(self, rebuild: bool) -> Embedder:
         name = self.settings.embedder
         if name is None:
@@ -75,13 +80,22 @@ class Sanad:
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
             retriever: str | None = None) -> Answer:
+        return self.inspect(question, history, top_k, retriever)[0]
+
+    def inspect(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
+                retriever: str | None = None, depth: int = 10) -> tuple[Answer, list[Hit]]:
+        """The answer and the ranked hits behind it (at least `depth` of them), for eval and debugging.
+        The answer is built from the first top_k hits, exactly as ask() builds it."""
         question = question.strip()
+        language = detect_language(question)
         if not re.search(r"\w", question):
-            language = detect_language(question)
-            return Answer(question=question, language=language, text=strings.EMPTY_QUESTION[language], abstained=True)
-        hits, vector = self._retrieve(question, history, top_k, retriever)
+            return Answer(question=question, language=language, text=strings.EMPTY_QUESTION[language], abstained=True), []
+        top_k = top_k or self.settings.top_k
+        hits, vector = self._retrieve(question, history, max(top_k, depth), retriever)
         avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)]
-        return ExtractiveAnswerer(self.settings, self._retriever.embedder).answer(question, hits, vector, avoid=avoid)
+        answer = ExtractiveAnswerer(self.settings, self._retriever.embedder).answer(
+            question, hits[:top_k], vector, avoid=avoid)
+        return answer, hits
 
     def stream(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Iterator[str | Answer]:
         """Yields the answer text as it grows, then the finished Answer."""

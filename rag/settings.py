@@ -30,6 +30,7 @@ class Settings:
     abstain_below: float = 0.80
     # Ingestion
     max_file_mb: float = 50.0
+    uploads_dir: Path = Path("uploads")  # where the chat keeps files users upload (git-ignored)
     torch_threads: int = 1  # one thread was ~40x faster than two on a busy 2-core machine
 
     def with_(self, **changes) -> "Settings":
