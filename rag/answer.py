@@ -1,19 +1,17 @@
 """Answers from hits. The default answerer quotes the most relevant sentences, with citations."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
 from . import strings
-from .embedders import Embedder
 from .lexical import tokenize
 from .settings import Settings
-from .text import detect_language, sentence_spans
-from .types import Answer, Citation, Hit, Language
+from .text import detect_language
+from .types import Answer, Citation, Hit, Language, Sentence
 
-MIN_SENTENCE_CHARS = 20  # shorter spans are headings or fragments, not quotable answers
+SentenceSource = Callable[[list[Hit]], list[tuple[int, Sentence, np.ndarray]]]
 
 
 class Answerer(Protocol):
@@ -21,45 +19,37 @@ class Answerer(Protocol):
                avoid: Sequence[str] = ()) -> Answer: ...
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    hit_index: int
-    start: int  # inside the chunk text
-    end: int
-    text: str
-
-
 class ExtractiveAnswerer:
-    """Picks sentences by relevance to the question, penalising redundancy (maximal marginal relevance)."""
+    """Quotes the sentences most relevant to the question, penalising redundancy (maximal marginal
+    relevance). Sentence vectors come from the index, so answering embeds nothing."""
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, sentences: SentenceSource) -> None:
         self.settings = settings
-        self.embedder = embedder
+        self.sentences = sentences
 
     def answer(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray,
                avoid: Sequence[str] = ()) -> Answer:
         """`avoid`: sentences already quoted earlier in the conversation, so a follow-up says something new."""
         language = detect_language(question)
-        if not hits:
+        units = self.sentences(list(hits)) if hits else []
+        if not units:
             return _abstain(question, language)
-        sentences = [
-            _Sentence(i, s, e, hit.chunk.text[s:e])
-            for i, hit in enumerate(hits)
-            for s, e in sentence_spans(hit.chunk.text)
-            if e - s >= MIN_SENTENCE_CHARS and not (hit.chunk.heading and hit.chunk.text[s:e] == hit.chunk.heading)
-        ] or [_Sentence(i, 0, len(h.chunk.text), h.chunk.text) for i, h in enumerate(hits)]
-        vectors = self.embedder.embed_passages([s.text for s in sentences])
+        texts = [hits[i].chunk.text[s.start:s.end] for i, s, _ in units]
+        vectors = np.stack([v for _, _, v in units])
         relevance = vectors @ query_vector
-        if relevance.max() < self.settings.abstain_below:
+        best = int(np.argmax(relevance))
+        same_language = detect_language(texts[best]) == language
+        floor = self.settings.abstain_below if same_language else self.settings.abstain_below_translingual
+        if relevance[best] < floor:
             return _abstain(question, language)
-        relevance = relevance + 0.05 * _term_overlap(question, [s.text for s in sentences])
+        relevance = relevance + 0.05 * _term_overlap(question, texts)
         # A sentence from a higher-ranked passage wins a near tie: fusion saw evidence the sentence alone hides.
-        relevance = relevance - 0.01 * np.array([s.hit_index for s in sentences])
+        relevance = relevance - 0.01 * np.array([i for i, _, _ in units])
         if avoid:
-            repeated = np.array([s.text in avoid for s in sentences])
-            relevance = np.where(repeated, relevance - 0.1, relevance)
+            relevance = relevance - 0.1 * np.array([t in avoid for t in texts])
         chosen = _mmr(relevance, vectors, self.settings.answer_sentences, self.settings.mmr_lambda)
-        return _compose(question, language, hits, [sentences[i] for i in chosen], [float(relevance[i]) for i in chosen])
+        picked = [(units[i][0], units[i][1], texts[i], float(relevance[i])) for i in chosen]
+        return _compose(question, language, hits, picked)
 
 
 def _mmr(relevance: np.ndarray, vectors: np.ndarray, count: int, lam: float) -> list[int]:
@@ -84,17 +74,15 @@ def _term_overlap(question: str, texts: list[str]) -> np.ndarray:
     return np.array([len(terms & set(tokenize(t))) / len(terms) for t in texts])
 
 
-def _compose(question: str, language: Language, hits: Sequence[Hit], chosen: list[_Sentence],
-             scores: list[float]) -> Answer:
+def _compose(question: str, language: Language, hits: Sequence[Hit],
+             picked: list[tuple[int, Sentence, str, float]]) -> Answer:
     numbers: dict[int, int] = {}  # hit index -> citation number; the most relevant passage is [1]
-    highlights: dict[int, list[tuple[int, int]]] = {}
-    for sentence in chosen:
-        numbers.setdefault(sentence.hit_index, len(numbers) + 1)
-        highlights.setdefault(sentence.hit_index, []).append((sentence.start, sentence.end))
+    for hit_index, _, _, _ in picked:
+        numbers.setdefault(hit_index, len(numbers) + 1)
     # Within a passage, quote in reading order so the sentences follow each other as written.
-    in_order = sorted(chosen, key=lambda s: (numbers[s.hit_index], s.start))
-    parts = [f"{s.text} [{numbers[s.hit_index]}]" for s in in_order]
-    doc_language = detect_language(" ".join(s.text for s in chosen))
+    in_order = sorted(picked, key=lambda p: (numbers[p[0]], p[1].start))
+    text = " ".join(f"{t} [{numbers[i]}]" for i, _, t, _ in in_order)
+    doc_language = detect_language(text)
     lead = (strings.ANSWER_LEAD if doc_language == language else strings.ANSWER_LEAD_TRANSLINGUAL)[language]
     citations = tuple(
         Citation(
@@ -103,14 +91,13 @@ def _compose(question: str, language: Language, hits: Sequence[Hit], chosen: lis
             text=hits[i].chunk.text,
             start=hits[i].chunk.start,
             end=hits[i].chunk.end,
-            score=round(max(sc for s, sc in zip(chosen, scores) if s.hit_index == i), 4),
+            score=round(max(score for j, _, _, score in picked if j == i), 4),
             page=hits[i].chunk.page,
-            highlights=tuple(sorted(highlights[i])),
+            highlights=tuple(sorted((s.start, s.end) for j, s, _, _ in picked if j == i)),
         )
         for i, n in numbers.items()
     )
-    return Answer(question=question, language=language, text=lead + "\n" + " ".join(parts), abstained=False,
-                  citations=citations)
+    return Answer(question=question, language=language, text=f"{lead}\n{text}", abstained=False, citations=citations)
 
 
 def _abstain(question: str, language: Language) -> Answer:

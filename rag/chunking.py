@@ -5,7 +5,9 @@ import hashlib
 import re
 
 from .text import sentence_spans
-from .types import Chunk, Document
+from .types import Chunk, Document, Sentence
+
+MIN_SENTENCE_CHARS = 20  # shorter spans are headings or fragments: neither matchable nor quotable
 
 _MD_HEADING = re.compile(r"^#{1,6}\s")
 _ENDS_SENTENCE = re.compile(r"[.!?؟…:;؛،,]['\"»”)\]]*$")
@@ -96,3 +98,12 @@ def _make_chunk(doc: Document, start: int, end: int, heading: str) -> Chunk:
         page=doc.page_at(start),
         heading=heading,
     )
+
+
+def chunk_sentences(chunk: Chunk) -> list[Sentence]:
+    """The sentences of a chunk that are embedded and can be quoted; the whole chunk if none qualifies."""
+    spans = [
+        (s, e) for s, e in sentence_spans(chunk.text)
+        if e - s >= MIN_SENTENCE_CHARS and not (chunk.heading and chunk.text[s:e] == chunk.heading)
+    ]
+    return [Sentence(chunk.id, s, e) for s, e in spans or [(0, len(chunk.text))]]

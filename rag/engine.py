@@ -93,7 +93,7 @@ class Sanad:
         top_k = top_k or self.settings.top_k
         hits, vector = self._retrieve(question, history, max(top_k, depth), retriever)
         avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)]
-        answer = ExtractiveAnswerer(self.settings, self._retriever.embedder).answer(
+        answer = ExtractiveAnswerer(self.settings, self._retriever.sentences).answer(
             question, hits[:top_k], vector, avoid=avoid)
         return answer, hits
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import strings
 
-FORMAT = 1
+FORMAT = 2  # 2: sentence vectors beside passage vectors
 OWN_NAMES = {".lock", "chroma", "state"}
 
 

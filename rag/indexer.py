@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .chunking import chunk_document
+from .chunking import chunk_document, chunk_sentences
 from .embedders import Embedder
 from .index_state import (
     IndexBroken,
@@ -100,7 +100,8 @@ def index_paths(
         if not documents and (rebuild or old_generation is None):
             # Nothing could be indexed: leave the previous index, if any, exactly as it was.
             if rebuild:
-                client.delete_collection(manifest.collection)
+                for name in (manifest.collection, f"{manifest.collection}-sentences"):
+                    client.delete_collection(name)
             report.seconds = time.perf_counter() - started
             return report
         report.chunks_embedded = _store_vectors(store, embedder, new_chunks, progress)
@@ -120,11 +121,11 @@ def index_paths(
         commit_generation(index_dir, generation)
 
         # Only now may anything the old generation used go away.
-        store.delete(store.all_ids() - live_ids)
+        store.delete_except(live_ids)
         if rebuild:
             for collection in client.list_collections():
                 name = getattr(collection, "name", collection)
-                if name != manifest.collection:
+                if not name.startswith(manifest.collection):
                     client.delete_collection(name)
         for old in state_dir(index_dir).glob("gen-*"):
             if old.name != generation:
@@ -171,14 +172,19 @@ def _source_prefix(folder: Path) -> str:
 
 
 def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: Progress | None) -> int:
-    """Embed what has no vector yet; returns how many texts went through the model."""
+    """Embed the passages and sentences that have no vector yet; returns how many texts went through the model."""
     if not chunks:
         return 0
     present = store.existing([c.id for c in chunks])  # left by a run that died before committing
     todo = [c for c in chunks if c.id not in present]
-    shas = [hashlib.sha256(c.text.encode("utf-8")).hexdigest() for c in todo]
-    known = store.vectors_by_text(shas)
-    unique = sorted({s: c.text for s, c in zip(shas, todo) if s not in known}.items())
+    sentences = [s for c in todo for s in chunk_sentences(c)]
+    texts = {c.id: c.text for c in todo}
+    sentence_texts = [texts[s.chunk_id][s.start:s.end] for s in sentences]
+    chunk_shas = [_sha(c.text) for c in todo]
+    sentence_shas = [_sha(t) for t in sentence_texts]
+    known = store.vectors_by_text(chunk_shas + sentence_shas)
+    unique = sorted({sha: text for sha, text in zip(chunk_shas + sentence_shas, [c.text for c in todo] + sentence_texts)
+                     if sha not in known}.items())
     batch = 16
     for i in range(0, len(unique), batch):
         part = unique[i : i + batch]
@@ -187,5 +193,10 @@ def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], 
         if progress:
             progress("embed", min(i + batch, len(unique)), len(unique))
     if todo:
-        store.add(todo, np.stack([known[s] for s in shas]), shas)
+        store.add(todo, np.stack([known[s] for s in chunk_shas]), chunk_shas,
+                  sentences, np.stack([known[s] for s in sentence_shas]), sentence_shas)
     return len(unique)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

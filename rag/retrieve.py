@@ -9,13 +9,15 @@ from .embedders import Embedder
 from .lexical import LexicalIndex
 from .settings import Settings
 from .store import VectorStore
-from .types import Hit
+from .types import Hit, Sentence
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 
 
 @dataclass
 class Retriever:
+    """hybrid: passage vectors + sentence vectors + BM25; dense: passage vectors only; bm25: BM25 only."""
+
     settings: Settings
     embedder: Embedder
     store: VectorStore
@@ -26,43 +28,64 @@ class Retriever:
         if mode not in RETRIEVERS:
             raise ValueError(f"unknown retriever {mode!r}; choose one of {', '.join(RETRIEVERS)}")
         n = self.settings.candidates
-        dense: list[tuple[str, float]] = []
-        if mode != "bm25":
-            vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]
-            # Over-fetch: ids that a crashed writer left behind are filtered out here.
-            dense = [(i, s) for i, s in self.store.query(vector, n + 10) if i in self.live_ids][:n]
-        lexical_ids: list[str] = []
-        weight = 0.0
-        if mode != "dense":
-            result = self.lexical.search(query, n)
-            lexical_ids, weight = result.ids, result.coverage
         if mode == "bm25":
-            weight = 1.0
-        scores = _fuse(dense, lexical_ids, weight, self.settings.rrf_k)
+            result = self.lexical.search(query, n)
+            return self._hits(result.ids[:k], dict(zip(result.ids, result.scores)), lexical=result.ids)
+        vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]
+        # Over-fetch: ids that a crashed writer left behind are filtered out here.
+        dense = [(i, s) for i, s in self.store.query_chunks(vector, n + 10) if i in self.live_ids][:n]
+        if mode == "dense":
+            return self._hits([i for i, _ in dense[:k]], dict(dense), dense=dense)
+        by_sentence = list(dict.fromkeys(i for i, _ in self.store.query_sentences(vector, 3 * n) if i in self.live_ids))
+        result = self.lexical.search(query, n)
+        candidates = list(dict.fromkeys([i for i, _ in dense] + by_sentence[:n] + result.ids))
+        passage = self.store.chunk_vectors(candidates)
+        passage_sim = {i: float(v @ vector) for i, v in passage.items()}
+        sentence_sim: dict[str, float] = {}
+        for sentence, v in self.store.sentences_of(candidates):
+            sentence_sim[sentence.chunk_id] = max(sentence_sim.get(sentence.chunk_id, -1.0), float(v @ vector))
+        scores = fuse(candidates, passage_sim, sentence_sim, dict(zip(result.ids, result.scores)), result.coverage,
+                      self.settings)
         best = sorted(scores, key=lambda i: -scores[i])[:k]
-        chunks = self.store.get(best)
+        return self._hits(best, scores, dense=dense, lexical=result.ids, passage_sim=passage_sim)
+
+    def sentences(self, hits: list[Hit]) -> list[tuple[int, Sentence, np.ndarray]]:
+        """The embedded sentences of these hits, as (hit index, sentence, vector), in reading order."""
+        position = {hit.chunk.id: i for i, hit in enumerate(hits)}
+        found = self.store.sentences_of(list(position))
+        return sorted(((position[s.chunk_id], s, v) for s, v in found), key=lambda t: (t[0], t[1].start))
+
+    def _hits(self, ids: list[str], scores: dict[str, float], dense: list[tuple[str, float]] = (),
+              lexical: list[str] = (), passage_sim: dict[str, float] | None = None) -> list[Hit]:
+        chunks = self.store.get(ids)
         dense_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
-        dense_score = dict(dense)
-        lexical_rank = {i: r for r, i in enumerate(lexical_ids, 1)}
-        return [
-            Hit(chunk=chunks[i], score=scores[i], dense_rank=dense_rank.get(i), lexical_rank=lexical_rank.get(i),
-                dense_score=dense_score.get(i))
-            for i in best
-            if i in chunks
-        ]
+        lexical_rank = {i: r for r, i in enumerate(lexical, 1)}
+        cosine = passage_sim if passage_sim is not None else dict(dense)
+        return [Hit(chunk=chunks[i], score=scores[i], dense_rank=dense_rank.get(i), lexical_rank=lexical_rank.get(i),
+                    dense_score=cosine.get(i)) for i in ids if i in chunks]
 
 
-def _fuse(dense: list[tuple[str, float]], lexical: list[str], lexical_weight: float, k: int) -> dict[str, float]:
-    """Reciprocal-rank fusion with the lexical list weighted by how much of the query BM25 could see.
+def fuse(candidates: list[str], passage_sim: dict[str, float], sentence_sim: dict[str, float],
+         lexical: dict[str, float], coverage: float, settings: Settings) -> dict[str, float]:
+    """A weighted sum of min-max normalised passage similarity, best-sentence similarity and BM25.
 
-    An English question over Arabic text shares almost no terms with it; plain RRF then mixes
-    BM25's noise in at full weight and loses to dense alone (XQuAD en->ar hit@1 0.753 -> 0.702).
-    Weighting by the query's idf coverage keeps BM25 at full strength for same-language questions
-    and silent for cross-lingual ones.
+    BM25's weight is scaled by the query's idf coverage: an English question over Arabic text
+    shares almost no terms with it, and plain reciprocal-rank fusion then mixes BM25's noise in at
+    full weight (XQuAD en->ar hit@1 0.753 dense -> 0.702 RRF). Similarities are exact for every
+    candidate (vectors fetched from the store), so a passage missing from one list is not
+    penalised as if it had scored zero.
     """
-    scores: dict[str, float] = {}
-    for rank, (cid, _) in enumerate(dense, 1):
-        scores[cid] = scores.get(cid, 0.0) + 1.0 / (k + rank)
-    for rank, cid in enumerate(lexical, 1):
-        scores[cid] = scores.get(cid, 0.0) + lexical_weight / (k + rank)
-    return scores
+    def unit(values: dict[str, float]) -> dict[str, float]:
+        present = [values[i] for i in candidates if i in values]
+        if not present:
+            return {}
+        low, high = min(present), max(present)
+        return {i: (values[i] - low) / (high - low) if high > low else 1.0 for i in candidates if i in values}
+
+    p, s = unit(passage_sim), unit(sentence_sim)
+    top = max(lexical.values(), default=0.0) or 1.0
+    return {
+        i: settings.weight_passage * p.get(i, 0.0) + settings.weight_sentence * s.get(i, 0.0)
+        + settings.weight_lexical * coverage * lexical.get(i, 0.0) / top
+        for i in candidates
+    }

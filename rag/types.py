@@ -35,6 +35,19 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """A sentence of a chunk, embedded on its own: short questions match one sentence better than a paragraph."""
+
+    chunk_id: str
+    start: int  # offsets inside the chunk text
+    end: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.chunk_id}:{self.start}"
+
+
+@dataclass(frozen=True)
 class Hit:
     chunk: Chunk
     score: float
