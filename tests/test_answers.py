@@ -67,7 +67,7 @@ def test_fusion_ignores_bm25_when_it_cannot_see_the_query():
     candidates = ["a", "b", "c"]
     passage = {"a": 0.90, "b": 0.85, "c": 0.80}
     sentence = {"a": 0.92, "b": 0.86, "c": 0.81}
-    lexical = {"c": 12.0, "b": 3.0}
+    lexical = {"c": 12.0}
     blind = fuse(candidates, passage, sentence, lexical, coverage=0.0, settings=settings)
     assert sorted(blind, key=blind.get, reverse=True) == ["a", "b", "c"]
     seeing = fuse(candidates, passage, sentence, lexical, coverage=1.0, settings=settings)
