@@ -25,7 +25,7 @@ from .index_state import (
     write_json,
 )
 from .lexical import LexicalIndex
-from .readers import ReadError, discover, read_document
+from .readers import ReadError, discover, load_bytes, parse_document
 from .settings import Settings
 from .store import VectorStore, open_client
 from . import strings
@@ -65,17 +65,14 @@ def index_paths(
             if progress:
                 progress("read", done, len(files))
             seen_sources.add(source)
-            try:
-                file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError as err:
-                report.failed.append(FileFailure(source, strings.reason_unreadable(err)))
-                continue
             known = documents.get(by_source.get(source, ""))
-            if known and known["file_sha256"] == file_sha:
-                report.unchanged.append(source)
-                continue
             try:
-                doc = read_document(path, source, int(settings.max_file_mb * 1_000_000))
+                data = load_bytes(path, source, int(settings.max_file_mb * 1_000_000))
+                file_sha = hashlib.sha256(data).hexdigest()
+                if known and known["file_sha256"] == file_sha:
+                    report.unchanged.append(source)
+                    continue
+                doc = parse_document(data, path.suffix, source)
             except ReadError as err:
                 report.failed.append(FileFailure(err.source, err.reason))
                 continue  # a file that turned bad keeps its previous version in the index
@@ -104,6 +101,9 @@ def index_paths(
                     client.delete_collection(name)
             report.seconds = time.perf_counter() - started
             return report
+        if old_generation is not None and not (report.added or report.updated or report.removed):
+            report.seconds = time.perf_counter() - started
+            return report  # nothing changed: no embedding, no new generation
         report.chunks_embedded = _store_vectors(store, embedder, new_chunks, progress)
         manifest.documents = documents
 

@@ -5,11 +5,12 @@ import hashlib
 import io
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Callable
 
 from . import strings
-from .text import fold_forms
+from .text import fold_forms, logical_order
 from .types import Document
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
@@ -30,22 +31,36 @@ def doc_id_for(source: str) -> str:
 
 def read_document(path: Path, source: str, max_bytes: int) -> Document:
     """Read one file. `source` is the name the index and citations use for it."""
+    return parse_document(load_bytes(path, source, max_bytes), path.suffix, source)
+
+
+def load_bytes(path: Path, source: str, max_bytes: int) -> bytes:
+    """The file's bytes, after the checks that must come before reading it at all."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as err:
         raise ReadError(source, strings.reason_unreadable(err)) from err
-    if size == 0:
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device named .txt would block or never end
+        raise ReadError(source, strings.REASON_NOT_REGULAR)
+    if info.st_size == 0:
         raise ReadError(source, strings.REASON_EMPTY)
-    if size > max_bytes:
-        raise ReadError(source, strings.reason_too_large(size, max_bytes))
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
+    if info.st_size > max_bytes:
+        raise ReadError(source, strings.reason_too_large(info.st_size, max_bytes))
+    if path.suffix.lower() not in _READERS:
         raise ReadError(source, strings.reason_unsupported(path.suffix))
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as err:
         raise ReadError(source, strings.reason_unreadable(err)) from err
-    text, pages = reader(data, source)
+
+
+def parse_document(data: bytes, suffix: str, source: str) -> Document:
+    try:
+        text, pages = _READERS[suffix.lower()](data, source)
+    except ReadError:
+        raise
+    except Exception as err:  # a damaged file can make any parser fail in its own way
+        raise ReadError(source, strings.reason_unparsable(err)) from err
     text, pages = _clean(text, pages)
     if not text.strip():
         raise ReadError(source, strings.REASON_NO_TEXT)
@@ -112,12 +127,14 @@ def _read_html(data: bytes, source: str) -> tuple[str, tuple]:
     soup = BeautifulSoup(_decode(data, source), "lxml")
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]):
         tag.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
     root = soup.find("main") or soup.find("article") or soup.body or soup
     blocks = []
     for element in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td", "th", "dt", "dd"]):
         if element.find(["p", "li", "blockquote", "td"]):
             continue  # its children are collected on their own
-        line = " ".join(element.get_text(" ").split())
+        line = " ".join(element.get_text().split())  # no separator: inline tags (<b>) sit inside words
         if line:
             blocks.append(line)
     if not blocks:
@@ -127,16 +144,16 @@ def _read_html(data: bytes, source: str) -> tuple[str, tuple]:
 
 def _read_pdf(data: bytes, source: str) -> tuple[str, tuple]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise ReadError(source, strings.REASON_ENCRYPTED)
-        texts = [fold_forms(page.extract_text() or "") for page in reader.pages]
+        texts = ["\n".join(logical_order(line) for line in fold_forms(page.extract_text() or "").split("\n"))
+                 for page in reader.pages]
     except ReadError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as err:
+    except Exception as err:  # pypdf fails in many ways on damaged files
         raise ReadError(source, strings.reason_corrupt_pdf(err)) from err
     text, pages, pos = [], [], 0
     for page_text in texts:
@@ -148,13 +165,11 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, tuple]:
 
 
 def _read_docx(data: bytes, source: str) -> tuple[str, tuple]:
-    import zipfile
-
     import docx
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+    except Exception as err:  # not a zip, or a zip without the parts a .docx needs
         raise ReadError(source, strings.reason_corrupt_docx(err)) from err
     blocks = [p.text.strip() for p in document.paragraphs if p.text.strip()]
     for table in document.tables:

@@ -29,6 +29,7 @@ REASON_NO_TEXT = "no extractable text (a scanned PDF needs OCR first)"
 REASON_ENCRYPTED = "encrypted PDF (remove the password first)"
 REASON_MISSING = "no such file or folder"
 REASON_LOOP = "symlink loop, skipped"
+REASON_NOT_REGULAR = "not a regular file"
 
 
 def reason_unreadable(err: OSError) -> str:
@@ -41,6 +42,10 @@ def reason_too_large(size: int, limit: int) -> str:
 
 def reason_unsupported(suffix: str) -> str:
     return f"unsupported file type {suffix or '(none)'}"
+
+
+def reason_unparsable(err: Exception) -> str:
+    return f"cannot parse ({type(err).__name__}: {err})"
 
 
 def reason_corrupt_pdf(err: Exception) -> str:

@@ -1,4 +1,4 @@
-from rag.text import detect_language, fold_forms, normalize, sentence_spans
+from rag.text import detect_language, fold_forms, logical_order, normalize, sentence_spans
 
 
 def test_normalize_unifies_arabic_spellings():
@@ -48,3 +48,11 @@ def test_spans_are_offsets_into_the_text():
     text = "  First one.  Second one!\n\nثالثة؟ "
     for s, e in sentence_spans(text):
         assert text[s:e] == text[s:e].strip() and text[s:e]
+
+
+def test_visually_ordered_arabic_is_put_back_in_logical_order():
+    logical = "تسعى الإدارة الأمريكية لإقناع باكستان بنشر 5000 جندي في PDF العام."
+    visual = logical[::-1].replace("0005", "5000").replace("FDP", "PDF")  # how some PDF writers store it
+    assert logical_order(visual) == logical
+    assert logical_order(logical) == logical
+    assert logical_order("An English line stays as it is.") == "An English line stays as it is."
