@@ -16,7 +16,7 @@ from .indexer import Progress, index_paths
 from .lexical import LexicalIndex
 from .retrieve import Retriever
 from .settings import DEFAULT_EMBEDDER, Settings, load_settings
-from .store import VectorStore, forget_cached_clients, open_client
+from .store import VectorStore, open_client
 from .text import detect_language
 from .types import Answer, DocInfo, Hit, IndexReport, Turn
 
@@ -123,10 +123,8 @@ class Sanad:
             if self._retriever is None or generation != self._generation:
                 generation, manifest = load_manifest(index_dir)
                 embedder = self._embedder_for_reading(manifest)
-                if self._generation is not None:
-                    forget_cached_clients()
                 try:
-                    store = VectorStore(open_client(index_dir / "chroma"), manifest.collection)
+                    store = VectorStore(open_client(index_dir / "chroma", fresh=True), manifest.collection)
                     lexical = LexicalIndex.load(state_dir(index_dir) / generation)
                 except Exception as err:  # Chroma and bm25s raise many kinds on damaged files
                     raise IndexBroken(strings.BROKEN_INDEX.format(path=index_dir, detail=err)) from err

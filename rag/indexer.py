@@ -175,9 +175,10 @@ def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], 
     """Embed the passages and sentences that have no vector yet; returns how many texts went through the model."""
     if not chunks:
         return 0
-    present = store.existing([c.id for c in chunks])  # left by a run that died before committing
-    todo = [c for c in chunks if c.id not in present]
-    sentences = [s for c in todo for s in chunk_sentences(c)]
+    expected = {c.id: chunk_sentences(c) for c in chunks}
+    stored = store.sentence_counts(list(expected))  # left by a run that died before committing
+    todo = [c for c in chunks if stored.get(c.id) != len(expected[c.id])]
+    sentences = [s for c in todo for s in expected[c.id]]
     texts = {c.id: c.text for c in todo}
     sentence_texts = [texts[s.chunk_id][s.start:s.end] for s in sentences]
     chunk_shas = [_sha(c.text) for c in todo]

@@ -14,19 +14,23 @@ from .types import Chunk, Sentence
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-def open_client(folder: Path):
+def open_client(folder: Path, fresh: bool = False):
+    """A Chroma client for an index folder.
+
+    Chroma keeps one client per path for the life of a process, and that client goes on serving
+    the vectors it first saw after another process writes. `fresh` drops this path's cached
+    client (only this path's, unlike SharedSystemClient.clear_system_cache(), which would pull the
+    ground from under other indexes open in the same process) so the new one reads the disk.
+    """
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
 
+    folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        SharedSystemClient._identifier_to_system.pop(str(folder), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(folder), None)
     return chromadb.PersistentClient(path=str(folder), settings=chromadb.Settings(anonymized_telemetry=False))
-
-
-def forget_cached_clients() -> None:
-    """Chroma caches one client per path for the life of a process, and such a client keeps serving
-    the vectors it saw first; after another process writes, the cache must go."""
-    from chromadb.api.client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
 
 
 class _Collection:
@@ -132,13 +136,15 @@ class VectorStore:
                                  heading=meta.get("heading", ""))
         return out
 
-    def existing(self, ids: Sequence[str]) -> set[str]:
-        """Chunks whose vectors are stored, sentences included (they are written second)."""
-        found: set[str] = set()
-        for batch in _batches(list(ids), 500):
+    def sentence_counts(self, chunk_ids: Sequence[str]) -> dict[str, int]:
+        """How many sentence vectors each chunk has stored; sentences are written after their chunk,
+        so a complete count means a run that died later left this chunk whole."""
+        counts: dict[str, int] = {}
+        for batch in _batches(list(chunk_ids), 500):
             got = self._sentences.get(["metadatas"], where={"chunk_id": {"$in": batch}})
-            found.update(meta["chunk_id"] for meta in got["metadatas"])
-        return found
+            for meta in got["metadatas"]:
+                counts[meta["chunk_id"]] = counts.get(meta["chunk_id"], 0) + 1
+        return counts
 
     def vectors_by_text(self, text_shas: Iterable[str]) -> dict[str, np.ndarray]:
         """Vectors already stored for these texts (passages or sentences), so identical content is embedded once."""
