@@ -1,6 +1,7 @@
 """Answers from hits. The default answerer quotes the most relevant sentences, with citations."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
@@ -38,10 +39,10 @@ class ExtractiveAnswerer:
         vectors = np.stack([v for _, _, v in units])
         relevance = vectors @ query_vector
         best = int(np.argmax(relevance))
-        same_language = detect_language(texts[best]) == language
-        floor = self.settings.abstain_below if same_language else self.settings.abstain_below_translingual
-        if relevance[best] < floor:
-            return _abstain(question, language)
+        support, translingual = round(float(relevance[best]), 4), detect_language(texts[best]) != language
+        floor = self.settings.abstain_below_translingual if translingual else self.settings.abstain_below
+        if support < floor:
+            return replace(_abstain(question, language), support=support, translingual=translingual)
         relevance = relevance + 0.05 * _term_overlap(question, texts)
         # A sentence from a higher-ranked passage wins a near tie: fusion saw evidence the sentence alone hides.
         relevance = relevance - 0.01 * np.array([i for i, _, _ in units])
@@ -49,7 +50,7 @@ class ExtractiveAnswerer:
             relevance = relevance - 0.1 * np.array([t in avoid for t in texts])
         chosen = _mmr(relevance, vectors, self.settings.answer_sentences, self.settings.mmr_lambda)
         picked = [(units[i][0], units[i][1], texts[i], float(relevance[i])) for i in chosen]
-        return _compose(question, language, hits, picked)
+        return replace(_compose(question, language, hits, picked), support=support, translingual=translingual)
 
 
 def _mmr(relevance: np.ndarray, vectors: np.ndarray, count: int, lam: float) -> list[int]:

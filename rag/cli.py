@@ -54,14 +54,18 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_ask)
 
     p = sub.add_parser("eval", help="run an evaluation set and report retrieval, answer and citation metrics")
-    p.add_argument("set", type=Path, help="a .jsonl set (or an XQuAD .json file with --xquad)")
+    p.add_argument("set", type=Path, help="a .jsonl set (eval/sets/, or one written by python -m eval.xquad)")
     p.add_argument("--docs", type=Path, required=True, help="the folder of documents the set asks about")
     p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--compare", action="store_true", help="also run the other retrievers, reported side by side")
     p.add_argument("--top-k", type=int)
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--json-out", type=Path)
-    p.add_argument("--md-out", type=Path)
-    common(p)
+    p.add_argument("--md-out", type=Path, help="a Markdown report; its hit@k plot is written beside it (.png)")
+    # Not common(): eval keeps an index of its own per --docs folder rather than touching the chat's.
+    p.add_argument("--index-dir", type=Path, help="where the index of --docs lives (default: under eval/cache/index/)")
+    p.add_argument("--preset", help="named settings preset (default, thorough, brief)")
+    p.add_argument("--embedder", help="e5-small-q4 (default) or st:<Hugging Face name or local folder>")
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("chat", help="start the web chat")

@@ -127,8 +127,9 @@ def index_paths(
                 name = getattr(collection, "name", collection)
                 if not name.startswith(manifest.collection):
                     client.delete_collection(name)
+        # The previous generation stays one more round: a reader may be loading it right now.
         for old in state_dir(index_dir).glob("gen-*"):
-            if old.name != generation:
+            if old.name not in (generation, old_generation):
                 shutil.rmtree(old, ignore_errors=True)
     report.seconds = time.perf_counter() - started
     return report

@@ -80,3 +80,69 @@ HUB_UNREACHABLE = (
     "pass its folder: --embedder st:/path/to/model"
 )
 MODEL_LOAD_FAILED = "cannot load embedding model {name!r}: {detail}"
+
+# Chat UI -----------------------------------------------------------------------------------------
+# The page serves both languages at once, so its fixed labels carry both; messages that answer a
+# question follow the question's language.
+CHAT_TITLE = "Sanad · سند"
+CHAT_INTRO = (
+    "Ask about your documents in Arabic or English; every answer cites its sources.  \n"
+    "اسأل عن مستنداتك بالعربية أو بالإنجليزية، وكل إجابة تذكر مصادرها."
+)
+CHAT_TAB = "Chat · المحادثة"
+CHAT_LABEL = "Sanad · سند"
+CHAT_PLACEHOLDER = "Type a question… · اكتب سؤالك…"
+CHAT_SEND = "Ask · اسأل"
+CHAT_EXAMPLES = (
+    "لماذا باكستان؟",
+    "Why Pakistan?",
+    "كم عدد الجنود في القوة المقترحة؟",
+    "What do the United States and its allies fear after the war?",
+)
+SOURCES: dict[Language, str] = {"en": "Sources", "ar": "المصادر"}
+PAGE: dict[Language, str] = {"en": "p. {page}", "ar": "ص {page}"}
+CHAT_NO_INDEX: dict[Language, str] = {
+    "en": "No documents are indexed yet. Upload some in the Documents tab.",
+    "ar": "لا توجد مستندات مفهرسة بعد. ارفع بعضها من تبويب المستندات.",
+}
+CHAT_FAILED: dict[Language, str] = {
+    "en": "Sorry, something went wrong while answering ({detail}). Please try again.",
+    "ar": "عذراً، حدث خطأ أثناء الإجابة ({detail}). حاول مرة أخرى.",
+}
+
+DOCS_TAB = "Documents · المستندات"
+DOCS_UPLOAD = "Upload documents (.txt, .md, .html, .pdf, .docx) · ارفع مستندات"
+DOCS_INDEX_BUTTON = "Index uploaded files · فهرس الملفات"
+DOCS_TABLE = "Indexed documents · المستندات المفهرسة"
+DOCS_COLUMNS = ("Document · المستند", "Chunks · المقاطع", "Indexed · وقت الفهرسة")
+DOCS_CHOOSE = "Document to remove · المستند المراد حذفه"
+DOCS_REMOVE = "Remove · احذف"
+DOCS_REBUILD = "Rebuild index · أعد بناء الفهرس"
+DOCS_REFRESH = "Refresh · حدّث"
+DOCS_NONE = "Nothing is indexed yet. · لا شيء مفهرس بعد."
+DOCS_NO_FILES = "Choose one or more files first. · اختر ملفاً أو أكثر أولاً."
+DOCS_NOTHING_CHOSEN = "Choose a document to remove first. · اختر مستنداً لحذفه أولاً."
+DOCS_STAGES = {"read": "Reading files · قراءة الملفات", "embed": "Embedding passages · تضمين المقاطع"}
+DOCS_FAILED = "Indexing failed · فشلت الفهرسة: {detail}"
+
+
+def docs_too_large(name: str, size: int, limit_mb: float) -> str:
+    return (f"{name}: too large ({size / 1e6:.1f} MB; the limit is {limit_mb:g} MB) · "
+            f"الملف أكبر من الحد المسموح ({limit_mb:g} ميغابايت)")
+
+
+def docs_unsupported(name: str) -> str:
+    return f"{name}: unsupported file type · نوع ملف غير مدعوم"
+
+
+def docs_report(added: int, updated: int, removed: int, unchanged: int, failed: int) -> str:
+    return (f"Added {added}, updated {updated}, removed {removed}, unchanged {unchanged}, failed {failed}. · "
+            f"أضيف {added}، حُدّث {updated}، حُذف {removed}، بلا تغيير {unchanged}، فشل {failed}.")
+
+
+AUTH_REQUIRED = (
+    "rag chat: binding {host} exposes the chat beyond this machine; set SANAD_AUTH=user:password "
+    "to require a login, or use --host 127.0.0.1"
+)
+AUTH_MALFORMED = "rag chat: SANAD_AUTH must look like user:password"
+CHAT_RUNNING = "Sanad chat: {url} (Ctrl-C stops it)"

@@ -89,6 +89,10 @@ class Answer:
     abstained: bool
     citations: tuple[Citation, ...] = ()
     mode: str = "extractive"
+    # Cosine similarity of the best-matching retrieved sentence, and whether that sentence is in
+    # another language than the question: what abstention was decided on (None: nothing retrieved).
+    support: float | None = None
+    translingual: bool = False
 
     def to_json(self) -> dict:
         return {
@@ -98,6 +102,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "mode": self.mode,
+            "support": self.support,
         }
 
 
