@@ -21,12 +21,13 @@ from .text import detect_language
 from .types import Answer, DocInfo, Hit, IndexReport, Turn
 
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+MAX_QUESTION_CHARS = 2000  # a question, not a document: longer input is pasted text, not something to search for
 
 
 class Sanad:
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
-        self._embedder = embedder
+        self._embedder: Embedder | None = None
         self._generation: str | None = None
         self._retriever: Retriever | None = None
         self._manifest = None
@@ -75,8 +76,7 @@ class Sanad:
     # Asking --------------------------------------------------------------------------------------
     def retrieve(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
                  retriever: str | None = None) -> list[Hit]:
-        hits, _ = self._retrieve(question, history, top_k, retriever)
-        return hits
+        return self._retrieve(question, history, top_k, retriever)[0]
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
             retriever: str | None = None) -> Answer:
@@ -90,11 +90,13 @@ class Sanad:
         language = detect_language(question)
         if not re.search(r"\w", question):
             return Answer(question=question, language=language, text=strings.EMPTY_QUESTION[language], abstained=True), []
+        if len(question) > MAX_QUESTION_CHARS:
+            text = strings.QUESTION_TOO_LONG[language].format(n=len(question), limit=MAX_QUESTION_CHARS)
+            return Answer(question=question[:MAX_QUESTION_CHARS], language=language, text=text, abstained=True), []
         top_k = top_k or self.settings.top_k
-        hits, vector = self._retrieve(question, history, max(top_k, depth), retriever)
+        hits, vector, engine = self._retrieve(question, history, max(top_k, depth), retriever)
         avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)]
-        answer = ExtractiveAnswerer(self.settings, self._retriever.sentences).answer(
-            question, hits[:top_k], vector, avoid=avoid)
+        answer = ExtractiveAnswerer(self.settings, engine.sentences).answer(question, hits[:top_k], vector, avoid=avoid)
         return answer, hits
 
     def stream(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Iterator[str | Answer]:
@@ -113,7 +115,7 @@ class Sanad:
         # Sentences are scored against the question itself; the borrowed context only steers retrieval.
         if query != question:
             vector = engine.embedder.embed_queries([question])[0]
-        return hits, vector
+        return hits, vector, engine
 
     def _current(self):
         """The committed index, reloaded when another process has committed a newer generation."""

@@ -17,6 +17,10 @@ ANSWER_LEAD_TRANSLINGUAL: dict[Language, str] = {
     "en": "The documents say (quoted in Arabic):",
     "ar": "تقول المستندات (بالإنجليزية):",
 }
+QUESTION_TOO_LONG: dict[Language, str] = {
+    "en": "That question is too long ({n} characters; the limit is {limit}). Please ask it in fewer words.",
+    "ar": "السؤال طويل جداً ({n} حرفاً، والحد {limit}). من فضلك اختصره.",
+}
 EMPTY_QUESTION: dict[Language, str] = {
     "en": "Please type a question.",
     "ar": "من فضلك اكتب سؤالاً.",

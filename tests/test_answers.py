@@ -60,6 +60,8 @@ def test_empty_and_nonsense_questions(seed_engine):
     assert seed_engine.ask("   ").abstained
     assert seed_engine.ask("؟؟؟ !!!").abstained
     assert seed_engine.ask("zxqv blorf wug").abstained
+    long = seed_engine.ask("why Pakistan? " * 500)
+    assert long.abstained and "too long" in long.text and not long.citations
 
 
 def test_fusion_ignores_bm25_when_it_cannot_see_the_query():
