@@ -20,7 +20,7 @@ index: setup
 	$(BIN)/rag index seeds
 
 run: index
-	$(BIN)/rag ask -i
+	$(BIN)/rag chat
 
 ask: index
 	$(BIN)/rag ask -i

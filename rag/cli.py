@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="start the web chat")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--max-file-mb", type=float, help="refuse uploads larger than this (default 50)")
     common(p)
     p.set_defaults(run=_chat)
     return parser

@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 from . import strings
 from .answer import ExtractiveAnswerer
 from .embedders import Embedder, load_embedder
-from .followup import retrieval_query
+from .followup import continues, retrieval_query
 from .index_state import IndexBroken, IndexProblem, current_generation, load_manifest, state_dir
 from .indexer import Progress, index_paths
 from .lexical import LexicalIndex
@@ -45,9 +45,9 @@ class Sanad:
             return index_paths(self.settings, self._writing_embedder(False), [], remove=[source])
 
     def rebuild(self, progress: Progress | None = None) -> IndexReport:
-        """Rebuild from scratch from the files the index already knows."""
-        sources = [doc.source for doc in self.documents()]
-        return self.index(sources, rebuild=True, progress=progress)
+        """Rebuild from scratch from the files the index already knows, wherever it is run from."""
+        paths = [doc["path"] for doc in self._current()[1].documents.values()]
+        return self.index(paths, rebuild=True, progress=progress)
 
     def _writing_embedder(self, rebuild: bool) -> Embedder:
         name = self.settings.embedder
@@ -95,7 +95,9 @@ class Sanad:
             return Answer(question=question[:MAX_QUESTION_CHARS], language=language, text=text, abstained=True), []
         top_k = top_k or self.settings.top_k
         hits, vector, engine = self._retrieve(question, history, max(top_k, depth), retriever)
-        avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)]
+        # Only a real continuation should say something new; a short question such as the same one
+        # asked again in the other language should get the same answer.
+        avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)] if continues(question) else []
         answer = ExtractiveAnswerer(self.settings, engine.sentences).answer(question, hits[:top_k], vector, avoid=avoid)
         return answer, hits
 

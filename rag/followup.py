@@ -7,18 +7,33 @@ from typing import Sequence
 from .lexical import tokenize
 from .types import Turn
 
-# Openers and pronouns that point back at the conversation ("and what could go wrong?", "وما المخاطر؟").
-_LEANS_BACK = re.compile(
-    r"^\s*(and|but|so|also|what about|how about|why not|then)\b|\b(it|its|they|them|their|this|that|these|those|he|she|there)\b"
-    r"|^\s*(و|ف|ثم|ماذا عن|وماذا|وما|ولماذا|وكيف|وهل|ومتى|وأين|ومن)"
-    r"|(هو|هي|هم|ذلك|هذا|هذه|تلك|هؤلاء)(\s|[؟?.!]|$)",
+# Openers that continue the conversation ("and what could go wrong?", «وما المخاطر؟», «ماذا عن…»).
+# The Arabic conjunctions و/ف count only when glued to a question word: plenty of words start with
+# those letters (وزير، فرنسا).
+_OPENER = re.compile(
+    r"^\s*(?:and|but|so|also|what about|how about|then)\b"
+    r"|^\s*[وف](?:ما|ماذا|لماذا|كيف|هل|متى|أين|اين|من|كم|أي|اي)(?:\s|[؟?]|$)"
+    r"|^\s*(?:ثم|ماذا عن|وماذا عن|و)\s",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(
+    r"\b(?:it|its|they|them|their|this|that|these|those|he|she|there)\b"
+    r"|(?:^|\s)(?:هو|هي|هم|ذلك|هذا|هذه|تلك|هؤلاء)(?=\s|[؟?.!]|$)",
     re.IGNORECASE,
 )
 SHORT = 3  # content words; a question this short rarely names its own topic
+# A pronoun in a longer question usually points inside it ("the United States and its allies").
+PRONOUN_SHORT = 4
+
+
+def continues(question: str) -> bool:
+    """Opens as a continuation, or points back with a pronoun while too short to hold its own referent."""
+    return bool(_OPENER.search(question)) or (bool(_PRONOUN.search(question)) and len(tokenize(question)) <= PRONOUN_SHORT)
 
 
 def leans_back(question: str) -> bool:
-    return bool(_LEANS_BACK.search(question)) or len(tokenize(question)) <= SHORT
+    """Needs the conversation to be searched for: it continues it, or is too short to stand alone."""
+    return continues(question) or len(tokenize(question)) <= SHORT
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import strings
 
-FORMAT = 2  # 2: sentence vectors beside passage vectors
+FORMAT = 3  # 2: sentence vectors beside passage vectors; 3: gentle Arabic stems in BM25
 OWN_NAMES = {".lock", "chroma", "state"}
 
 

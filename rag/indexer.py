@@ -25,7 +25,7 @@ from .index_state import (
     write_json,
 )
 from .lexical import LexicalIndex
-from .readers import ReadError, discover, load_bytes, parse_document
+from .readers import ReadError, absolute, discover, load_bytes, parse_document
 from .settings import Settings
 from .store import VectorStore, open_client
 from . import strings
@@ -58,21 +58,21 @@ def index_paths(
         documents = dict(manifest.documents)
 
         files = discover(paths, lambda source, reason: report.failed.append(FileFailure(source, reason)))
-        seen_sources = set()
+        seen_paths = set()
         new_chunks: list[Chunk] = []
-        by_source = {d["source"]: doc_id for doc_id, d in documents.items()}
+        by_path = {d["path"]: doc_id for doc_id, d in documents.items()}
         for done, (path, source) in enumerate(files, 1):
             if progress:
                 progress("read", done, len(files))
-            seen_sources.add(source)
-            known = documents.get(by_source.get(source, ""))
+            seen_paths.add(str(path))
+            known = documents.get(by_path.get(str(path), ""))
             try:
                 data = load_bytes(path, source, int(settings.max_file_mb * 1_000_000))
                 file_sha = hashlib.sha256(data).hexdigest()
                 if known and known["file_sha256"] == file_sha:
                     report.unchanged.append(source)
                     continue
-                doc = parse_document(data, path.suffix, source)
+                doc = parse_document(data, path, source)
             except ReadError as err:
                 report.failed.append(FileFailure(err.source, err.reason))
                 continue  # a file that turned bad keeps its previous version in the index
@@ -81,16 +81,17 @@ def index_paths(
             (report.updated if known else report.added).append(source)
             documents[doc.id] = {
                 "source": source,
+                "path": str(path),
                 "sha256": doc.sha256,
                 "file_sha256": file_sha,
                 "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "chunks": [{"id": c.id, "start": c.start, "end": c.end, "page": c.page} for c in chunks],
             }
 
-        roots = [_source_prefix(p) for p in paths if p.is_dir()]
+        roots = [str(absolute(p)).rstrip("/") + "/" for p in paths if p.is_dir()]
         for doc_id, doc in list(documents.items()):
-            vanished = doc["source"] not in seen_sources and any(doc["source"].startswith(r) for r in roots)
-            if vanished or doc["source"] in remove:
+            vanished = doc["path"] not in seen_paths and any(doc["path"].startswith(r) for r in roots)
+            if vanished or doc["source"] in remove or doc["path"] in remove:
                 report.removed.append(doc["source"])
                 del documents[doc_id]
 
@@ -164,12 +165,6 @@ def _set_aside(index_dir: Path) -> None:
     for name in ("chroma", "state"):
         if (index_dir / name).exists():
             (index_dir / name).rename(index_dir / f"{name}.broken-{stamp}")
-
-
-def _source_prefix(folder: Path) -> str:
-    from .readers import _source_name
-
-    return _source_name(folder).rstrip("/") + "/"
 
 
 def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: Progress | None) -> int:

@@ -37,23 +37,25 @@ def _stemmers():
     return Stemmer.Stemmer("arabic"), Stemmer.Stemmer("english")
 
 
-_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و")
+_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 
 
 def light_stems(word: str) -> set[str]:
     """Larkey's light10 on normalised text, plus a gentler form that strips only the article and the
-    nisba/feminine ending, so that proper nouns ending in ان (باكستان) still meet their adjectives
-    (الباكستانية)."""
-    for prefix in _PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
-            word = word[len(prefix):]
+    nisba/feminine ending. The gentle form lets proper nouns ending in ان (باكستان) meet their
+    adjectives (الباكستانية), and keeps words that merely start with و (وزير) whole."""
+    for article in _ARTICLES:
+        if word.startswith(article) and len(word) - len(article) >= 2:
+            word = word[len(article):]
             break
     gentle = word
     for suffix in ("يه", "ي", "ه"):
         if gentle.endswith(suffix) and len(gentle) - len(suffix) >= 3:
             gentle = gentle[: -len(suffix)]
             break
+    if word == gentle and word.startswith("و") and len(word) >= 4:
+        word = word[1:]  # light10's conjunction rule: وقال -> قال (the gentle form keeps وزير)
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 2:
             word = word[: -len(suffix)]

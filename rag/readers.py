@@ -25,13 +25,18 @@ class ReadError(Exception):
         self.reason = reason
 
 
-def doc_id_for(source: str) -> str:
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+def doc_id_for(path: Path) -> str:
+    """Stable across runs and working folders: the file's absolute path decides it."""
+    return hashlib.sha256(str(absolute(path)).encode("utf-8")).hexdigest()[:16]
+
+
+def absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))
 
 
 def read_document(path: Path, source: str, max_bytes: int) -> Document:
     """Read one file. `source` is the name the index and citations use for it."""
-    return parse_document(load_bytes(path, source, max_bytes), path.suffix, source)
+    return parse_document(load_bytes(path, source, max_bytes), path, source)
 
 
 def load_bytes(path: Path, source: str, max_bytes: int) -> bytes:
@@ -54,9 +59,9 @@ def load_bytes(path: Path, source: str, max_bytes: int) -> bytes:
         raise ReadError(source, strings.reason_unreadable(err)) from err
 
 
-def parse_document(data: bytes, suffix: str, source: str) -> Document:
+def parse_document(data: bytes, path: Path, source: str) -> Document:
     try:
-        text, pages = _READERS[suffix.lower()](data, source)
+        text, pages = _READERS[path.suffix.lower()](data, source)
     except ReadError:
         raise
     except Exception as err:  # a damaged file can make any parser fail in its own way
@@ -65,7 +70,7 @@ def parse_document(data: bytes, suffix: str, source: str) -> Document:
     if not text.strip():
         raise ReadError(source, strings.REASON_NO_TEXT)
     return Document(
-        id=doc_id_for(source),
+        id=doc_id_for(path),
         source=source,
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -192,7 +197,7 @@ _READERS: dict[str, Callable[[bytes, str], tuple[str, tuple]]] = {
 
 
 def discover(paths: list[Path], on_error: Callable[[str, str], None]) -> list[tuple[Path, str]]:
-    """Files under the given paths, as (path, source name), in a stable order.
+    """Files under the given paths, as (absolute path, source name), in a stable order.
 
     Symlinked folders are followed once; a loop is reported instead of walked forever.
     """
@@ -202,7 +207,7 @@ def discover(paths: list[Path], on_error: Callable[[str, str], None]) -> list[tu
             on_error(str(root), strings.REASON_MISSING)
             continue
         if root.is_file():
-            found[_source_name(root)] = root
+            found[_source_name(root)] = absolute(root)
             continue
         seen: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -222,14 +227,13 @@ def discover(paths: list[Path], on_error: Callable[[str, str], None]) -> list[tu
                 except OSError as err:  # a dangling link or a link loop
                     on_error(_source_name(path), strings.reason_unreadable(err))
                     continue
-                found[_source_name(path)] = path
+                found[_source_name(path)] = absolute(path)
     return [(path, source) for source, path in sorted(found.items())]
 
 
 def _source_name(path: Path) -> str:
     """The path as the user would recognise it: relative to the working folder when inside it."""
-    absolute = Path(os.path.abspath(path))
     try:
-        return absolute.relative_to(Path.cwd()).as_posix()
+        return absolute(path).relative_to(Path.cwd()).as_posix()
     except ValueError:
-        return absolute.as_posix()
+        return absolute(path).as_posix()

@@ -90,7 +90,7 @@ MODEL_LOAD_FAILED = "cannot load embedding model {name!r}: {detail}"
 # question follow the question's language.
 CHAT_TITLE = "Sanad · سند"
 CHAT_INTRO = (
-    "Ask about your documents in Arabic or English; every answer cites its sources.  \n"
+    "Ask about your documents in Arabic or English; every answer cites its sources.\n\n"
     "اسأل عن مستنداتك بالعربية أو بالإنجليزية، وكل إجابة تذكر مصادرها."
 )
 CHAT_TAB = "Chat · المحادثة"
@@ -115,8 +115,7 @@ CHAT_FAILED: dict[Language, str] = {
 }
 
 DOCS_TAB = "Documents · المستندات"
-DOCS_UPLOAD = "Upload documents (.txt, .md, .html, .pdf, .docx) · ارفع مستندات"
-DOCS_INDEX_BUTTON = "Index uploaded files · فهرس الملفات"
+DOCS_UPLOAD = "Upload documents to index them (.txt, .md, .html, .pdf, .docx) · ارفع مستندات لفهرستها"
 DOCS_TABLE = "Indexed documents · المستندات المفهرسة"
 DOCS_COLUMNS = ("Document · المستند", "Chunks · المقاطع", "Indexed · وقت الفهرسة")
 DOCS_CHOOSE = "Document to remove · المستند المراد حذفه"

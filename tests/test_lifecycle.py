@@ -233,3 +233,15 @@ def test_a_running_reader_sees_documents_indexed_by_another_process(tmp_path):
     assert result.returncode == 0 and "added 1" in result.stdout
     answer = reader.ask("What is the capital of the moon colony Selene?")
     assert not answer.abstained and "Tranquility Base" in answer.text
+
+
+def test_the_same_files_by_another_path_are_the_same_documents(tmp_path, monkeypatch):
+    folder = _docs(tmp_path)
+    engine = _engine(tmp_path / "index")
+    monkeypatch.chdir(tmp_path)
+    assert len(engine.index([Path("docs")]).added) == 3
+    assert {d.source for d in engine.documents()} == {"docs/penguins.txt", "docs/tea.txt", "docs/volcano.md"}
+    again = engine.index([folder])
+    assert len(again.unchanged) == 3 and not again.added and not again.removed
+    monkeypatch.chdir(ROOT)  # rebuild finds the files wherever it is run from
+    assert len(engine.rebuild().added) == 3

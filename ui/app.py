@@ -1,0 +1,285 @@
+"""The web chat (`rag chat`): a thin Gradio layer over the engine; it renders, the engine answers."""
+from __future__ import annotations
+
+import os
+
+# Before Gradio is imported: its analytics and version check would otherwise phone home, and a
+# pending analytics thread can keep a process alive after close().
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import logging
+import shutil
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+import gradio as gr
+
+from rag import Answer, DocInfo, IndexReport, Turn, strings
+from rag.embedders import EmbedderError
+from rag.index_state import IndexMissing, IndexProblem
+from rag.readers import SUPPORTED, ReadError
+from rag.text import detect_language
+from ui import render
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+CSS_PATH = Path(__file__).with_name("chat.css")
+# System fonts only: a Google or bundled web font would be one more thing fetched, and the system's
+# Arabic fonts shape Arabic better than a Latin-first web font with fallbacks.
+THEME = gr.themes.Default(
+    font=["system-ui", "Segoe UI", "Noto Sans", "Noto Sans Arabic", "DejaVu Sans", "sans-serif"],
+    font_mono=["ui-monospace", "DejaVu Sans Mono", "monospace"],
+)
+# Problems the engine explains in one line of its own; anything else is logged and summarised.
+EXPLAINED = (IndexProblem, EmbedderError, ReadError)
+# Every event that touches the engine queues here, one at a time: tabs take turns on the one engine,
+# and a tab asking while another indexes sees its place in the queue instead of a stalled spinner.
+ENGINE = {"concurrency_id": "engine", "concurrency_limit": 1}
+
+Messages = list[dict]
+DocsView = tuple[list[list], gr.Dropdown]
+
+
+# Chat ----------------------------------------------------------------------------------------------
+def make_chat(engine) -> Callable[[str, Messages, list[Turn]], Iterator[tuple[Messages, list[Turn]]]]:
+    def chat(question: str, messages: Messages, turns: list[Turn]) -> Iterator[tuple[Messages, list[Turn]]]:
+        question = (question or "").strip()
+        if not question:
+            yield messages, turns
+            return
+        messages = [*messages, _message("user", render.question(question)), _message("assistant", "")]
+        try:
+            for part in engine.stream(question, turns):
+                if isinstance(part, Answer):
+                    messages[-1] = _message("assistant", render.answer(part))
+                    turns = [*turns, Turn(question, part.text)]
+                else:
+                    messages[-1] = _message("assistant", render.partial_answer(part))
+                yield messages, turns
+        except Exception as err:  # the user gets one line in the chat, never a traceback
+            messages[-1] = _message("assistant", render.notice(_chat_error(err, question)))
+            yield messages, turns
+
+    return chat
+
+
+def _message(role: str, html: str) -> dict:
+    return {"role": role, "content": html}
+
+
+def _chat_error(err: Exception, question: str) -> str:
+    language = detect_language(question)
+    if isinstance(err, IndexMissing):
+        return strings.CHAT_NO_INDEX[language]
+    if isinstance(err, EXPLAINED):
+        return str(err)
+    log.exception("answering %r failed", question)
+    return strings.CHAT_FAILED[language].format(detail=type(err).__name__)
+
+
+def _example_text(selection: gr.SelectData) -> str:
+    return selection.value["text"]
+
+
+# Documents -----------------------------------------------------------------------------------------
+def _docs_view(engine) -> DocsView:
+    try:
+        docs = engine.documents()
+    except IndexMissing:
+        docs = []
+    rows = [[d.source, d.chunks, _when(d)] for d in docs]
+    return rows, gr.Dropdown(choices=[d.source for d in docs], value=None)
+
+
+def _when(doc: DocInfo) -> str:
+    return datetime.fromisoformat(doc.indexed_at).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _docs_action(engine, action: Callable[[], str]) -> tuple[str, list[list], gr.Dropdown]:
+    """Runs an index change and returns its status line with the fresh listing; failures become the status."""
+    try:
+        status = action()
+    except IndexMissing:
+        status = strings.DOCS_NONE
+    except EXPLAINED as err:
+        status = strings.DOCS_FAILED.format(detail=err)
+    except Exception as err:
+        log.exception("index change failed")
+        status = strings.DOCS_FAILED.format(detail=type(err).__name__)
+    try:
+        return (status, *_docs_view(engine))
+    except EXPLAINED as err:
+        return f"{status}\n\n{err}", [], gr.Dropdown(choices=[], value=None)
+
+
+def _report(report: IndexReport, notes: list[str]) -> str:
+    summary = strings.docs_report(len(report.added), len(report.updated), len(report.removed),
+                                  len(report.unchanged), len(report.failed))
+    failures = [f"{Path(f.source).name}: {f.reason}" for f in report.failed]
+    return "\n".join(f"- {line}" for line in [summary, *notes, *failures])
+
+
+def _progress_reporter(progress: gr.Progress) -> Callable[[str, int, int], None]:
+    def report(stage: str, done: int, total: int) -> None:
+        progress((done, total), desc=strings.DOCS_STAGES.get(stage, stage))
+
+    return report
+
+
+def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float) -> tuple[list[Path], list[str]]:
+    """Copies acceptable uploads into the uploads folder (the index refers to files by path, and
+    Gradio's temporary copies vanish); returns the copies and a note for each file refused."""
+    accepted, notes = [], []
+    uploads_dir.mkdir(parents=True, exist_ok=True)
+    for upload in map(Path, files):
+        size = upload.stat().st_size
+        if upload.suffix.lower() not in SUPPORTED:
+            notes.append(strings.docs_unsupported(upload.name))
+        elif size > max_file_mb * 1_000_000:
+            notes.append(strings.docs_too_large(upload.name, size, max_file_mb))
+        else:
+            accepted.append(Path(shutil.copyfile(upload, uploads_dir / upload.name)))
+    return accepted, notes
+
+
+def _upload_handler(engine):
+    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, list[list], gr.Dropdown]:
+        def index() -> str:
+            if not files:
+                return strings.DOCS_NO_FILES
+            settings = engine.settings
+            accepted, notes = accept_uploads(files, settings.uploads_dir, settings.max_file_mb)
+            report = engine.index(accepted, progress=_progress_reporter(progress)) if accepted else IndexReport()
+            return _report(report, notes)
+
+        return _docs_action(engine, index)
+
+    return upload
+
+
+def _remove_handler(engine):
+    def remove(source: str | None) -> tuple[str, list[list], gr.Dropdown]:
+        def forget() -> str:
+            if not source:
+                return strings.DOCS_NOTHING_CHOSEN
+            return _report(engine.remove(source), [])
+
+        return _docs_action(engine, forget)
+
+    return remove
+
+
+def _rebuild_handler(engine):
+    def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[str, list[list], gr.Dropdown]:
+        return _docs_action(engine, lambda: _report(engine.rebuild(progress=_progress_reporter(progress)), []))
+
+    return rebuild
+
+
+def _list_handler(engine):
+    def documents() -> tuple[str, list[list], gr.Dropdown]:
+        return _docs_action(engine, lambda: "")
+
+    return documents
+
+
+# Page ----------------------------------------------------------------------------------------------
+def build_app(engine) -> gr.Blocks:
+    with gr.Blocks(title=strings.CHAT_TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(f"# {strings.CHAT_TITLE}\n{strings.CHAT_INTRO}", elem_id="sanad-intro")
+        with gr.Tab(strings.CHAT_TAB):
+            _chat_tab(engine)
+        with gr.Tab(strings.DOCS_TAB):
+            _docs_tab(engine, demo)
+    return demo
+
+
+def _chat_tab(engine) -> None:
+    turns = gr.State([])  # per browser tab: each conversation keeps its own follow-up history
+    chatbot = gr.Chatbot(
+        label=strings.CHAT_LABEL, elem_id="sanad-chat", height="72vh", min_height=420, layout="bubble",
+        examples=[{"text": q} for q in strings.CHAT_EXAMPLES], feedback_options=None,
+        latex_delimiters=[], buttons=["copy"], autoscroll=True,
+    )
+    with gr.Row(equal_height=True):
+        box = gr.Textbox(placeholder=strings.CHAT_PLACEHOLDER, show_label=False, scale=8, autofocus=True,
+                         elem_id="sanad-question", lines=1, max_lines=6, submit_btn=False)
+        send = gr.Button(strings.CHAT_SEND, variant="primary", scale=1, min_width=90, elem_id="sanad-send")
+    chat = make_chat(engine)
+    triggers = [box.submit, send.click]
+    gr.on(triggers, chat, [box, chatbot, turns], [chatbot, turns], api_name="chat", **ENGINE)
+    # A second listener on the same triggers: the chat listener has already read the box.
+    gr.on(triggers, lambda: "", None, box, queue=False, api_visibility="private")
+    chatbot.example_select(_example_text, None, box, queue=False, api_visibility="private").then(
+        chat, [box, chatbot, turns], [chatbot, turns], api_visibility="private", **ENGINE
+    ).then(lambda: "", None, box, queue=False, api_visibility="private")
+    chatbot.clear(lambda: [], None, turns, api_visibility="private")
+
+
+def _docs_tab(engine, demo: gr.Blocks) -> None:
+    with gr.Row():
+        with gr.Column(scale=1):
+            files = gr.File(label=strings.DOCS_UPLOAD, file_count="multiple", type="filepath",
+                            file_types=list(SUPPORTED), elem_id="sanad-upload")
+            status = gr.Markdown(elem_id="sanad-docs-status")
+        with gr.Column(scale=2):
+            table = gr.Dataframe(headers=list(strings.DOCS_COLUMNS), label=strings.DOCS_TABLE, interactive=False,
+                                 wrap=True, elem_id="sanad-docs")
+            with gr.Row(equal_height=True):
+                chosen = gr.Dropdown(label=strings.DOCS_CHOOSE, choices=[], scale=3)
+                remove = gr.Button(strings.DOCS_REMOVE, variant="stop", scale=1)
+            with gr.Row():
+                rebuild = gr.Button(strings.DOCS_REBUILD)
+                refresh = gr.Button(strings.DOCS_REFRESH)
+    listing = [status, table, chosen]
+    files.upload(_upload_handler(engine), files, listing, api_name="upload", **ENGINE).then(
+        lambda: None, None, files, queue=False, api_visibility="private")
+    remove.click(_remove_handler(engine), chosen, listing, api_name="remove", **ENGINE)
+    rebuild.click(_rebuild_handler(engine), None, listing, api_name="rebuild", **ENGINE)
+    gr.on([refresh.click, demo.load], _list_handler(engine), None, listing, api_name="documents", **ENGINE)
+
+
+# Serving -------------------------------------------------------------------------------------------
+def chat_auth(host: str, env: str | None) -> tuple[str, str] | None:
+    """The login from SANAD_AUTH; required when the chat listens beyond this machine."""
+    if not env:
+        if host not in LOOPBACK:
+            raise ValueError(strings.AUTH_REQUIRED.format(host=host))
+        return None
+    user, sep, password = env.partition(":")
+    if not (user and sep and password):
+        raise ValueError(strings.AUTH_MALFORMED)
+    return user, password
+
+
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, auth: tuple[str, str] | None = None,
+           block: bool = True, max_file_mb: float | None = None) -> str:
+    """Starts the server and returns its local URL; with block=False it keeps running until demo.close().
+    port=None takes the first free port from 7860 on."""
+    demo.queue()
+    _, url, _ = demo.launch(
+        server_name=host, server_port=port, auth=auth, share=False, prevent_thread_lock=True, quiet=True,
+        ssr_mode=False, pwa=False, mcp_server=False, show_error=False, run_history=False,
+        footer_links=["api", "settings"], theme=THEME, css_paths=[CSS_PATH],
+        # Gradio refuses bigger uploads before they are stored and says so; it counts in MiB, so its
+        # message shows the round limit and accept_uploads() catches the sliver between MB and MiB.
+        max_file_size=int(max_file_mb * 2**20) if max_file_mb else None,
+    )
+    if block:
+        print(strings.CHAT_RUNNING.format(url=url), flush=True)
+        demo.block_thread()
+    return url
+
+
+def run_from_cli(engine, args) -> int:
+    try:
+        auth = chat_auth(args.host, os.environ.get("SANAD_AUTH"))
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    launch(build_app(engine), args.host, args.port, auth, max_file_mb=engine.settings.max_file_mb)
+    return 0
