@@ -12,6 +12,8 @@ from .settings import Settings
 from .text import detect_language
 from .types import Answer, Citation, Hit, Language, Sentence
 
+SAME_PASSAGE_WITHIN = 0.06  # do not pad an answer with sentences far below the best one
+
 SentenceSource = Callable[[list[Hit]], list[tuple[int, Sentence, np.ndarray]]]
 
 
@@ -48,23 +50,31 @@ class ExtractiveAnswerer:
         relevance = relevance - 0.01 * np.array([i for i, _, _ in units])
         if avoid:
             relevance = relevance - 0.1 * np.array([t in avoid for t in texts])
-        chosen = _mmr(relevance, vectors, self.settings.answer_sentences, self.settings.mmr_lambda)
+        passages = np.array([i for i, _, _ in units])
+        chosen = _mmr(relevance, vectors, passages, self.settings.answer_sentences, self.settings.mmr_lambda,
+                      self.settings.cite_other_within)
         picked = [(units[i][0], units[i][1], texts[i], float(relevance[i])) for i in chosen]
         return replace(_compose(question, language, hits, picked), support=support, translingual=translingual)
 
 
-def _mmr(relevance: np.ndarray, vectors: np.ndarray, count: int, lam: float) -> list[int]:
+def _mmr(relevance: np.ndarray, vectors: np.ndarray, passages: np.ndarray, count: int, lam: float,
+         other_passage_within: float) -> list[int]:
     chosen: list[int] = [int(np.argmax(relevance))]
-    floor = relevance[chosen[0]] - 0.06  # do not pad the answer with sentences far below the best
+    best = relevance[chosen[0]]
+    # Padding: more sentences from a passage already cited cost nothing in honesty; another passage
+    # is cited only when its sentence is nearly as relevant as the best one (eval: XQuAD citation
+    # precision 0.69 -> 0.89 for answer_has_gold 0.87 -> 0.86 at 0.02).
     while len(chosen) < min(count, len(relevance)):
         similarity = (vectors @ vectors[chosen].T).max(axis=1)
         score = lam * relevance - (1 - lam) * similarity
+        cited = np.isin(passages, passages[chosen])
         score[chosen] = -np.inf
-        score[relevance < floor] = -np.inf
-        best = int(np.argmax(score))
-        if not np.isfinite(score[best]):
+        score[relevance < best - SAME_PASSAGE_WITHIN] = -np.inf
+        score[~cited & (relevance < best - other_passage_within)] = -np.inf
+        pick = int(np.argmax(score))
+        if not np.isfinite(score[pick]):
             break
-        chosen.append(best)
+        chosen.append(pick)
     return chosen
 
 

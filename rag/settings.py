@@ -29,6 +29,7 @@ class Settings:
     # Answering
     answer_sentences: int = 3
     mmr_lambda: float = 0.7  # relevance vs redundancy when picking sentences
+    cite_other_within: float = 0.02  # cite a second passage only if its sentence is this close to the best
     # Abstain when no sentence reaches this cosine similarity to the question. Cross-lingual pairs
     # score lower across the board, so they get their own threshold. Calibrated by eval/calibrate.py
     # (XQuAD questions against their own corpus vs. against the seeds): README "Abstention".
