@@ -66,7 +66,7 @@ def parse_document(data: bytes, path: Path, source: str) -> Document:
         raise
     except Exception as err:  # a damaged file can make any parser fail in its own way
         raise ReadError(source, strings.reason_unparsable(err)) from err
-    text, pages = _clean(text, pages)
+    text = _clean(text, pages)
     if not text.strip():
         raise ReadError(source, strings.REASON_NO_TEXT)
     return Document(
@@ -78,11 +78,12 @@ def parse_document(data: bytes, path: Path, source: str) -> Document:
     )
 
 
-def _clean(text: str, pages: tuple[tuple[int, int], ...]) -> tuple[str, tuple[tuple[int, int], ...]]:
-    # Offsets must stay valid for page ranges, so cleaning here only maps characters one to one
-    # or runs before pages are computed (presentation forms are folded per page in the PDF reader).
-    text = text.replace("\r\n", "\n").replace("\r", "\n") if not pages else text
-    return (fold_forms(text) if not pages else text), pages
+def _clean(text: str, pages: tuple[tuple[int, int], ...]) -> str:
+    """Line endings and presentation forms; paged text (PDF) is cleaned per page by its reader,
+    since changing it here would shift the page offsets."""
+    if pages:
+        return text
+    return fold_forms(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _decode(data: bytes, source: str) -> str:
