@@ -94,7 +94,7 @@ def _compose(question: str, language: Language, hits: Sequence[Hit],
     in_order = sorted(picked, key=lambda p: (numbers[p[0]], p[1].start))
     text = " ".join(f"{t} [{numbers[i]}]" for i, _, t, _ in in_order)
     doc_language = detect_language(text)
-    lead = (strings.ANSWER_LEAD if doc_language == language else strings.ANSWER_LEAD_TRANSLINGUAL)[language]
+    lead = strings.ANSWER_LEAD[language] if doc_language == language else strings.ANSWER_LEAD_QUOTED_IN[language][doc_language]
     citations = tuple(
         Citation(
             n=n,

@@ -13,9 +13,10 @@ ANSWER_LEAD: dict[Language, str] = {
     "en": "From the documents:",
     "ar": "بحسب المستندات:",
 }
-ANSWER_LEAD_TRANSLINGUAL: dict[Language, str] = {
-    "en": "The documents say (quoted in Arabic):",
-    "ar": "تقول المستندات (بالإنجليزية):",
+# When the quotes are in another language than the question: question language -> quote language.
+ANSWER_LEAD_QUOTED_IN: dict[Language, dict[Language, str]] = {
+    "en": {"ar": "From the documents (quoted in Arabic):", "en": "From the documents (quoted in English):"},
+    "ar": {"en": "بحسب المستندات (مقتبس بالإنجليزية):", "ar": "بحسب المستندات (مقتبس بالعربية):"},
 }
 QUESTION_TOO_LONG: dict[Language, str] = {
     "en": "That question is too long ({n} characters; the limit is {limit}). Please ask it in fewer words.",

@@ -21,7 +21,7 @@ def test_why_pakistan_cites_the_pakistan_paragraph(seed_engine, question, langua
     assert "[1]" in answer.text
     # Quotes stay in the document's language; the framing follows the question's.
     assert "حفظ السلام" in answer.text or "الشرعية" in answer.text
-    assert answer.text.startswith("The documents say" if language == "en" else "بحسب المستندات")
+    assert answer.text.startswith("From the documents" if language == "en" else "بحسب المستندات")
 
 
 @pytest.mark.parametrize("question, language", [
