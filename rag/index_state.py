@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import strings
 
-FORMAT = 3  # 2: sentence vectors beside passage vectors; 3: gentle Arabic stems in BM25
+FORMAT = 4  # 2: sentence vectors beside passage vectors; 3: gentle Arabic stems in BM25; 4: rows tagged by run
 OWN_NAMES = {".lock", "chroma", "state"}
 
 
@@ -45,11 +45,18 @@ class Manifest:
     embedder: str
     dim: int
     collection: str
-    documents: dict[str, dict] = field(default_factory=dict)  # doc id -> {source, sha256, file_sha256, indexed_at, chunks}
+    documents: dict[str, dict] = field(default_factory=dict)  # doc id -> {source, path, sha256, file_sha256, indexed_at, run, chunks}
     format: int = FORMAT
 
     def chunk_ids(self) -> set[str]:
         return {c["id"] for d in self.documents.values() for c in d["chunks"]}
+
+    def runs(self) -> tuple[int, ...]:
+        """The indexing runs whose rows this generation uses (one per run that changed a document)."""
+        return tuple(sorted({int(d["run"]) for d in self.documents.values()}))
+
+    def sentence_count(self) -> int:
+        return sum(c["sentences"] for d in self.documents.values() for c in d["chunks"])
 
     def to_json(self) -> dict:
         return {"format": self.format, "embedder": self.embedder, "dim": self.dim,

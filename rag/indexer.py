@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .chunking import chunk_document, chunk_sentences
+from .chunking import chunk_document, chunk_sentences, search_text
 from .embedders import Embedder
 from .index_state import (
     IndexBroken,
@@ -50,14 +50,18 @@ def index_paths(
     started = time.perf_counter()
     index_dir = settings.index_dir
     report = IndexReport()
+    run = time.time_ns()  # tags every row this run writes; its generation commits them
     with WriteLock(index_dir):
         old_generation, manifest, client = _open_for_write(index_dir, embedder, rebuild)
+        # Documents keep the names they were indexed under, wherever this run is started from.
+        names = {d["path"]: d["source"] for d in manifest.documents.values()} if manifest else {}
+        old_live = manifest.chunk_ids() if manifest and not rebuild else set()
         if rebuild or manifest is None:
             manifest = Manifest(embedder=embedder.name, dim=embedder.dim, collection=f"chunks-{time.time_ns()}")
         store = VectorStore(client, manifest.collection, create=True)
         documents = dict(manifest.documents)
 
-        files = discover(paths, lambda source, reason: report.failed.append(FileFailure(source, reason)))
+        files = discover(paths, lambda source, reason: report.failed.append(FileFailure(source, reason)), settings.follow_links)
         seen_paths = set()
         new_chunks: list[Chunk] = []
         by_path = {d["path"]: doc_id for doc_id, d in documents.items()}
@@ -65,6 +69,7 @@ def index_paths(
             if progress:
                 progress("read", done, len(files))
             seen_paths.add(str(path))
+            source = names.get(str(path), source)
             known = documents.get(by_path.get(str(path), ""))
             try:
                 data = load_bytes(path, source, int(settings.max_file_mb * 1_000_000))
@@ -73,10 +78,10 @@ def index_paths(
                     report.unchanged.append(source)
                     continue
                 doc = parse_document(data, path, source)
+                chunks = chunk_document(doc, settings.chunk_max_chars, settings.chunk_min_chars, settings.max_chunks_per_document)
             except ReadError as err:
                 report.failed.append(FileFailure(err.source, err.reason))
                 continue  # a file that turned bad keeps its previous version in the index
-            chunks = chunk_document(doc, settings.chunk_max_chars, settings.chunk_min_chars)
             new_chunks.extend(chunks)
             (report.updated if known else report.added).append(source)
             documents[doc.id] = {
@@ -85,6 +90,7 @@ def index_paths(
                 "sha256": doc.sha256,
                 "file_sha256": file_sha,
                 "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "run": run,
                 "chunks": [{"id": c.id, "start": c.start, "end": c.end, "page": c.page} for c in chunks],
             }
 
@@ -105,29 +111,37 @@ def index_paths(
         if old_generation is not None and not (report.added or report.updated or report.removed):
             report.seconds = time.perf_counter() - started
             return report  # nothing changed: no embedding, no new generation
-        report.chunks_embedded = _store_vectors(store, embedder, new_chunks, progress)
+        report.chunks_embedded, sentence_counts = _store_vectors(store, embedder, new_chunks, run, progress)
+        for doc in documents.values():
+            for entry in doc["chunks"]:
+                entry.setdefault("sentences", sentence_counts.get(entry["id"], 0))
         manifest.documents = documents
 
         live_ids = manifest.chunk_ids()
-        texts = {c.id: c.text for c in new_chunks}
+        texts = {c.id: search_text(c) for c in new_chunks}
         missing = [cid for cid in live_ids if cid not in texts]
-        texts.update({cid: chunk.text for cid, chunk in store.get(missing).items()})
+        texts.update({cid: search_text(chunk) for cid, chunk in store.get(missing).items()})
         ordered = sorted(live_ids)
         lexical = LexicalIndex(ordered, [texts[i] for i in ordered])
 
-        generation = f"gen-{time.time_ns()}"
+        generation = f"gen-{run}"
         folder = state_dir(index_dir) / generation
         lexical.save(folder)
         write_json(folder / "manifest.json", manifest.to_json())
         commit_generation(index_dir, generation)
 
-        # Only now may anything the old generation used go away.
-        store.delete_except(live_ids)
-        if rebuild:
-            for collection in client.list_collections():
-                name = getattr(collection, "name", collection)
-                if not name.startswith(manifest.collection):
-                    client.delete_collection(name)
+        # Only now may anything the old generation used go away. The index is already committed:
+        # a failure here leaves unused rows that readers filter out and the next run collects.
+        try:
+            store.delete_chunks(sorted(old_live - live_ids))
+            store.delete_except(live_ids, manifest.sentence_count())
+            if rebuild:
+                for collection in client.list_collections():
+                    name = getattr(collection, "name", collection)
+                    if not name.startswith(manifest.collection):
+                        client.delete_collection(name)
+        except Exception as err:  # Chroma raises many kinds; none of them may undo the commit
+            report.notes.append(strings.cleanup_failed(err))
         # The previous generation stays one more round: a reader may be loading it right now.
         for old in state_dir(index_dir).glob("gen-*"):
             if old.name not in (generation, old_generation):
@@ -167,32 +181,47 @@ def _set_aside(index_dir: Path) -> None:
             (index_dir / name).rename(index_dir / f"{name}.broken-{stamp}")
 
 
-def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: Progress | None) -> int:
-    """Embed the passages and sentences that have no vector yet; returns how many texts went through the model."""
-    if not chunks:
-        return 0
+EMBED_BATCH = 16  # texts per forward pass
+STORE_BATCH = 64  # chunks embedded and written together: memory stays bounded and a killed run keeps its work
+
+
+def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], run: int,
+                   progress: Progress | None) -> tuple[int, dict[str, int]]:
+    """Embed and store the passages and sentences that have no vector yet, a batch of chunks at a
+    time. Returns how many texts went through the model, and each chunk's sentence count."""
     expected = {c.id: chunk_sentences(c) for c in chunks}
+    counts = {cid: len(sentences) for cid, sentences in expected.items()}
     stored = store.sentence_counts(list(expected))  # left by a run that died before committing
-    todo = [c for c in chunks if stored.get(c.id) != len(expected[c.id])]
-    sentences = [s for c in todo for s in expected[c.id]]
-    texts = {c.id: c.text for c in todo}
-    sentence_texts = [texts[s.chunk_id][s.start:s.end] for s in sentences]
-    chunk_shas = [_sha(c.text) for c in todo]
-    sentence_shas = [_sha(t) for t in sentence_texts]
-    known = store.vectors_by_text(chunk_shas + sentence_shas)
-    unique = sorted({sha: text for sha, text in zip(chunk_shas + sentence_shas, [c.text for c in todo] + sentence_texts)
-                     if sha not in known}.items())
-    batch = 16
-    for i in range(0, len(unique), batch):
-        part = unique[i : i + batch]
-        vectors = embedder.embed_passages([text for _, text in part])
-        known.update({sha: v for (sha, _), v in zip(part, vectors)})
+    complete = [c.id for c in chunks if stored.get(c.id) == counts[c.id]]
+    if complete:
+        store.adopt(complete, run)
+    todo = [c for c in chunks if c.id not in set(complete)]
+    total = sum(1 + counts[c.id] for c in todo)
+    embedded = done = 0
+    for part in _batches(todo, STORE_BATCH):
+        sentences = [s for c in part for s in expected[c.id]]
+        texts = {c.id: c.text for c in part}
+        sentence_texts = [texts[s.chunk_id][s.start:s.end] for s in sentences]
+        chunk_shas = [_sha(search_text(c)) for c in part]
+        sentence_shas = [_sha(t) for t in sentence_texts]
+        known = store.vectors_by_text(chunk_shas + sentence_shas)
+        unique = sorted({sha: text for sha, text in zip(chunk_shas + sentence_shas, [search_text(c) for c in part] + sentence_texts)
+                         if sha not in known}.items())
+        for batch in _batches(unique, EMBED_BATCH):
+            vectors = embedder.embed_passages([text for _, text in batch])
+            known.update({sha: v for (sha, _), v in zip(batch, vectors)})
+        embedded += len(unique)
+        store.add(part, np.stack([known[s] for s in chunk_shas]), chunk_shas,
+                  sentences, np.stack([known[s] for s in sentence_shas]), sentence_shas, run)
+        done += len(part) + len(sentences)
         if progress:
-            progress("embed", min(i + batch, len(unique)), len(unique))
-    if todo:
-        store.add(todo, np.stack([known[s] for s in chunk_shas]), chunk_shas,
-                  sentences, np.stack([known[s] for s in sentence_shas]), sentence_shas)
-    return len(unique)
+            progress("embed", done, total)
+    return embedded, counts
+
+
+def _batches(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def _sha(text: str) -> str:

@@ -17,7 +17,7 @@ _ARABIC = re.compile("[\u0600-\u06ff]")
 _LIGHT = re.compile("[\u064b-\u065f\u0670\u0640]")  # tashkeel and tatweel only: the stemmer wants ة and hamza
 
 # Function words carry no topic; the lists are short on purpose (BM25's idf does the rest).
-_STOP = set(
+STOP_WORDS = frozenset(
     normalize(w)
     for w in (
         "في من على إلى الى عن مع هذه هذا ذلك تلك التي الذي الذين هو هي هم ما ماذا لماذا كيف متى أين اين "
@@ -28,6 +28,15 @@ _STOP = set(
 )
 
 Tokenizer = Callable[[str], list[str]]
+
+# A word: letters only, three or more. "word4", "x86" and "zz" are identifiers or noise, not words.
+_CONTENT_WORD = re.compile(r"(?<![\w])[^\W\d_]{3,}(?![\w])")
+
+
+def has_content(text: str) -> bool:
+    """Whether the text has a word that is not a function word. A passage without one (a list of
+    codes, a run of numbers) has nothing to answer with, so retrieval gives it no weight."""
+    return any(w not in STOP_WORDS for w in _CONTENT_WORD.findall(normalize(text)))
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +81,7 @@ def tokenize(text: str) -> list[str]:
     out: list[str] = []
     for raw in _WORD.findall(_LIGHT.sub("", fold_forms(text))):
         word = normalize(raw)
-        if word in _STOP:
+        if word in STOP_WORDS:
             continue
         if _ARABIC.search(word):
             stems = {normalize(arabic.stemWord(raw))} | light_stems(word)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embedders import Embedder
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, has_content
 from .settings import Settings
 from .store import VectorStore
+from .text import fold_whitespace, normalize
 from .types import Hit, Sentence
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -21,8 +22,7 @@ class Retriever:
     settings: Settings
     embedder: Embedder
     store: VectorStore
-    lexical: LexicalIndex
-    live_ids: set[str]  # the committed generation's chunks; anything else in Chroma is not yet (or no longer) indexed
+    lexical: LexicalIndex  # the store answers for committed chunks only, and BM25 holds nothing else
 
     def search(self, query: str, k: int, mode: str = "hybrid", query_vector: np.ndarray | None = None) -> list[Hit]:
         if mode not in RETRIEVERS:
@@ -30,13 +30,12 @@ class Retriever:
         n = self.settings.candidates
         if mode == "bm25":
             result = self.lexical.search(query, n)
-            return self._hits(result.ids[:k], dict(zip(result.ids, result.scores)), lexical=result.ids)
+            return self._hits(result.ids, dict(zip(result.ids, result.scores)), k, lexical=result.ids)
         vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]
-        # Over-fetch: ids that a crashed writer left behind are filtered out here.
-        dense = [(i, s) for i, s in self.store.query_chunks(vector, n + 10) if i in self.live_ids][:n]
+        dense = self.store.query_chunks(vector, n)
         if mode == "dense":
-            return self._hits([i for i, _ in dense[:k]], dict(dense), dense=dense)
-        by_sentence = list(dict.fromkeys(i for i, _ in self.store.query_sentences(vector, 3 * n) if i in self.live_ids))
+            return self._hits([i for i, _ in dense], dict(dense), k, dense=dense)
+        by_sentence = list(dict.fromkeys(i for i, _ in self.store.query_sentences(vector, 3 * n)))
         result = self.lexical.search(query, n)
         candidates = list(dict.fromkeys([i for i, _ in dense] + by_sentence[:n] + result.ids))
         passage = self.store.chunk_vectors(candidates)
@@ -46,8 +45,8 @@ class Retriever:
             sentence_sim[sentence.chunk_id] = max(sentence_sim.get(sentence.chunk_id, -1.0), float(v @ vector))
         scores = fuse(candidates, passage_sim, sentence_sim, dict(zip(result.ids, result.scores)), result.coverage,
                       self.settings)
-        best = sorted(scores, key=lambda i: -scores[i])[:k]
-        return self._hits(best, scores, dense=dense, lexical=result.ids, passage_sim=passage_sim)
+        ranked = sorted(scores, key=lambda i: -scores[i])
+        return self._hits(ranked, scores, k, dense=dense, lexical=result.ids, passage_sim=passage_sim)
 
     def sentences(self, hits: list[Hit]) -> list[tuple[int, Sentence, np.ndarray]]:
         """The embedded sentences of these hits, as (hit index, sentence, vector), in reading order."""
@@ -55,14 +54,31 @@ class Retriever:
         found = self.store.sentences_of(list(position))
         return sorted(((position[s.chunk_id], s, v) for s, v in found), key=lambda t: (t[0], t[1].start))
 
-    def _hits(self, ids: list[str], scores: dict[str, float], dense: list[tuple[str, float]] = (),
+    def _hits(self, ranked: list[str], scores: dict[str, float], k: int, dense: list[tuple[str, float]] = (),
               lexical: list[str] = (), passage_sim: dict[str, float] | None = None) -> list[Hit]:
-        chunks = self.store.get(ids)
+        """The first k of `ranked` that say something: a passage without a content word (a run of
+        numbers or stray letters), or a copy of a passage ranked above it, only takes a place from a
+        real one (a junk file of 40,000 copies of one word hid every other document)."""
+        chunks = self.store.get(ranked)
         dense_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
         lexical_rank = {i: r for r, i in enumerate(lexical, 1)}
         cosine = passage_sim if passage_sim is not None else dict(dense)
-        return [Hit(chunk=chunks[i], score=scores[i], dense_rank=dense_rank.get(i), lexical_rank=lexical_rank.get(i),
-                    dense_score=cosine.get(i)) for i in ids if i in chunks]
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for i in ranked:
+            chunk = chunks.get(i)
+            if chunk is None or not has_content(chunk.text):
+                continue
+            key = fold_whitespace(normalize(chunk.text))
+            if key in seen:
+                continue
+            seen.add(key)
+            hits.append(Hit(chunk=chunk, score=scores[i], dense_rank=dense_rank.get(i), lexical_rank=lexical_rank.get(i),
+                            dense_score=cosine.get(i)))
+            if len(hits) == k:
+                break
+        return hits
+
 
 
 def fuse(candidates: list[str], passage_sim: dict[str, float], sentence_sim: dict[str, float],

@@ -1,17 +1,38 @@
 """The vector store: two Chroma collections on disk (passages, and the sentences inside them),
-written and queried through llama-index."""
+written and queried through llama-index.
+
+Every call to Chroma is bounded, whatever the library's size: ids travel in batches and listings
+are paged (SQLite refuses a statement with more than 32,766 variables). Every row carries the
+`run` that wrote it, so rows of a run that has not committed (still going, or killed) can be
+filtered out inside the query itself instead of crowding committed rows out of the top k.
+"""
 from __future__ import annotations
 
 import math
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .lexical import has_content
 from .types import Chunk, Sentence
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+BATCH = 1000  # ids per get/delete/add call
+PAGE = 5000  # rows per page when listing a whole collection
+OVERFETCH = 10  # rows asked beyond k, for the few stale rows a finished run leaves until its clean-up
+REQUERIES = 3  # filtered queries after the plain one, each excluding every text seen before
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What the committed generation uses: its chunk ids and the runs that wrote their rows."""
+
+    ids: frozenset[str]
+    runs: tuple[int, ...]
 
 
 def open_client(folder: Path, fresh: bool = False):
@@ -57,21 +78,62 @@ class _Collection:
             node = TextNode(id_=node_id, text=text, embedding=vector.tolist(), metadata=metadata)
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=parent)
             nodes.append(node)
-        for batch in _batches(nodes, 1000):
+        for batch in _batches(nodes, BATCH):
             # Replace rather than add: a run that died before committing may have left these ids.
             self.raw.delete(ids=[n.node_id for n in batch])
             self.llama.add(batch)
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float, dict]]:
+    def query(self, vector: np.ndarray, k: int, keep: Callable[[str, dict], bool],
+              runs: Sequence[int]) -> list[tuple[str, float, dict]]:
+        """The k nearest rows that `keep` accepts, one per distinct text, and none without content.
+
+        The plain query over-fetches a little. When rows it must pass over fill it (rows of a run that
+        is still writing or was killed, passages without a content word, thousands of copies of one
+        text), the query is repeated inside Chroma restricted to committed runs and content, and
+        excluding the texts already seen, so such rows can never hide the ones that answer.
+        """
+        total = self.raw.count()
+        asked = min(k + OVERFETCH, total)
+        if asked <= 0:
+            return []
+        rows = self._query(vector, asked)
+        kept: list[tuple[str, float, dict]] = []
+        seen: set[str] = set()
+        for attempt in range(REQUERIES + 1):
+            for row in rows:
+                sha = row[2].get("text_sha", row[0])
+                if sha not in seen and row[2].get("content", True) and keep(row[0], row[2]):
+                    kept.append(row)
+                seen.add(sha)
+            if len(kept) >= k or len(rows) < asked or attempt == REQUERIES:
+                break
+            where: list[dict] = [{"content": True}, {"text_sha": {"$nin": sorted(seen)}}]
+            if runs:
+                where.append({"run": {"$in": list(runs)}})
+            rows = self._query(vector, asked, where={"$and": where})
+        return sorted(kept, key=lambda row: -row[1])[:k]
+
+    def _query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float, dict]]:
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
-        k = min(k, self.raw.count())
-        if k <= 0:
-            return []
-        result = self.llama.query(VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k))
+        query = VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k)
+        result = self.llama.query(query, where=where) if where else self.llama.query(query)
         # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cosine.
         return [(node.node_id, 1.0 + math.log(max(s, 1e-12)), node.metadata)
                 for node, s in zip(result.nodes, result.similarities)]
+
+    def ids(self) -> Iterable[str]:
+        """Every row id, a page at a time."""
+        offset = 0
+        while True:
+            page = self.raw.get(include=[], limit=PAGE, offset=offset)["ids"]
+            yield from page
+            if len(page) < PAGE:
+                return
+            offset += PAGE
+
+    def count(self) -> int:
+        return self.raw.count()
 
     def get(self, include: list[str], ids: Sequence[str] | None = None, where: dict | None = None) -> dict:
         if ids is not None and not ids:
@@ -79,39 +141,63 @@ class _Collection:
         return self.raw.get(ids=list(ids) if ids is not None else None, where=where, include=include)
 
     def delete(self, ids: Iterable[str]) -> None:
-        for batch in _batches(sorted(ids), 1000):
+        for batch in _batches(sorted(ids), BATCH):
             self.llama.delete_nodes(node_ids=batch)
+
+    def set_run(self, ids: Sequence[str], run: int) -> None:
+        for batch in _batches(list(ids), BATCH):
+            got = self.raw.get(ids=batch, include=["metadatas"])
+            self.raw.update(ids=got["ids"], metadatas=[{**meta, "run": run} for meta in got["metadatas"]])
 
 
 class VectorStore:
-    def __init__(self, client, collection_name: str, create: bool = False) -> None:
+    """`committed`: what readers may see; None for a writer, which sees every row."""
+
+    def __init__(self, client, collection_name: str, create: bool = False, committed: Committed | None = None) -> None:
         self.name = collection_name
+        self.committed = committed
         self._chunks = _Collection(client, collection_name, create)
         self._sentences = _Collection(client, f"{collection_name}-sentences", create)
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, text_shas: Sequence[str],
-            sentences: Sequence[Sentence], sentence_vectors: np.ndarray, sentence_shas: Sequence[str]) -> None:
+            sentences: Sequence[Sentence], sentence_vectors: np.ndarray, sentence_shas: Sequence[str],
+            run: int) -> None:
         self._chunks.add(
             [c.id for c in chunks], [c.text for c in chunks], vectors,
             [{"doc_id": c.doc_id, "source": c.source, "start": c.start, "end": c.end, "page": c.page or 0,
-              "heading": c.heading, "text_sha": sha} for c, sha in zip(chunks, text_shas)],
+              "heading": c.heading, "text_sha": sha, "run": run, "content": has_content(c.text)}
+             for c, sha in zip(chunks, text_shas)],
             [c.doc_id for c in chunks],
         )
         texts = {c.id: c.text for c in chunks}
+        sentence_texts = [texts[s.chunk_id][s.start:s.end] for s in sentences]
         self._sentences.add(
-            [s.id for s in sentences], [texts[s.chunk_id][s.start:s.end] for s in sentences], sentence_vectors,
-            [{"chunk_id": s.chunk_id, "start": s.start, "end": s.end, "text_sha": sha}
-             for s, sha in zip(sentences, sentence_shas)],
+            [s.id for s in sentences], sentence_texts, sentence_vectors,
+            [{"chunk_id": s.chunk_id, "start": s.start, "end": s.end, "text_sha": sha, "run": run,
+              "content": has_content(text)} for s, sha, text in zip(sentences, sentence_shas, sentence_texts)],
             [s.chunk_id for s in sentences],
         )
 
+    def adopt(self, chunk_ids: Sequence[str], run: int) -> None:
+        """Claim for `run` the complete rows a killed run left, so they are committed with it."""
+        self._chunks.set_run(chunk_ids, run)
+        for batch in _batches(list(chunk_ids), 500):
+            got = self._sentences.get([], where={"chunk_id": {"$in": batch}})
+            self._sentences.set_run(got["ids"], run)
+
     def query_chunks(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity), best first."""
-        return [(i, score) for i, score, _ in self._chunks.query(vector, k)]
+        """(chunk id, cosine similarity) of committed chunks, best first."""
+        live, runs = self._live()
+        return [(i, score) for i, score, _ in self._chunks.query(vector, k, lambda i, _: live is None or i in live, runs)]
 
     def query_sentences(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity of its sentence), best sentence first."""
-        return [(meta["chunk_id"], score) for _, score, meta in self._sentences.query(vector, k)]
+        """(chunk id, cosine similarity of its sentence) of committed chunks, best sentence first."""
+        live, runs = self._live()
+        rows = self._sentences.query(vector, k, lambda _, meta: live is None or meta["chunk_id"] in live, runs)
+        return [(meta["chunk_id"], score) for _, score, meta in rows]
+
+    def _live(self) -> tuple[frozenset[str] | None, tuple[int, ...]]:
+        return (self.committed.ids, self.committed.runs) if self.committed else (None, ())
 
     def chunk_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         got = self._chunks.get(["embeddings"], ids=ids)
@@ -128,7 +214,7 @@ class VectorStore:
 
     def get(self, ids: Sequence[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
-        for batch in _batches(list(ids), 1000):
+        for batch in _batches(list(ids), BATCH):
             got = self._chunks.get(["documents", "metadatas"], ids=batch)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                 out[cid] = Chunk(id=cid, doc_id=meta["doc_id"], source=meta["source"], text=text,
@@ -156,11 +242,20 @@ class VectorStore:
                     out[meta["text_sha"]] = np.asarray(vector, dtype=np.float32)
         return out
 
-    def delete_except(self, live_chunk_ids: set[str]) -> None:
-        """Drop every vector that the committed generation does not use."""
-        self._chunks.delete(set(self._chunks.get([])["ids"]) - live_chunk_ids)
-        got = self._sentences.get(["metadatas"])
-        self._sentences.delete(i for i, meta in zip(got["ids"], got["metadatas"]) if meta["chunk_id"] not in live_chunk_ids)
+    def delete_except(self, live_chunk_ids: set[str], sentences: int) -> None:
+        """Drop every vector that the committed generation does not use (`sentences`: how many
+        sentence rows it uses). Listing a collection is skipped when its count shows nothing stale."""
+        if self._chunks.count() > len(live_chunk_ids):
+            self._chunks.delete([i for i in self._chunks.ids() if i not in live_chunk_ids])
+        if self._sentences.count() > sentences:
+            # A sentence's id is "<chunk id>:<start>": no metadata needs reading to find its chunk.
+            self._sentences.delete([i for i in self._sentences.ids() if i.rpartition(":")[0] not in live_chunk_ids])
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        """Drop these chunks and their sentences: what an update or removal left behind."""
+        self._chunks.delete(chunk_ids)
+        for batch in _batches(list(chunk_ids), 500):
+            self._sentences.delete(self._sentences.get([], where={"chunk_id": {"$in": batch}})["ids"])
 
 
 def _batches(items: list, size: int):
