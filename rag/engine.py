@@ -10,13 +10,14 @@ from typing import Iterator, Sequence
 from . import strings
 from .answer import ExtractiveAnswerer
 from .embedders import Embedder, load_embedder
+from .controls import strip_controls
 from .followup import continues, retrieval_query
 from .index_state import IndexBroken, IndexProblem, current_generation, load_manifest, state_dir
 from .indexer import Progress, index_paths
 from .lexical import LexicalIndex
 from .retrieve import Retriever
 from .settings import DEFAULT_EMBEDDER, Settings, load_settings
-from .store import VectorStore, open_client
+from .store import Committed, VectorStore, open_client
 from .text import detect_language
 from .types import Answer, DocInfo, Hit, IndexReport, Turn
 
@@ -86,7 +87,7 @@ class Sanad:
                 retriever: str | None = None, depth: int = 10) -> tuple[Answer, list[Hit]]:
         """The answer and the ranked hits behind it (at least `depth` of them), for eval and debugging.
         The answer is built from the first top_k hits, exactly as ask() builds it."""
-        question = question.strip()
+        question = strip_controls(question).strip()
         language = detect_language(question)
         if not re.search(r"\w", question):
             return Answer(question=question, language=language, text=strings.EMPTY_QUESTION[language], abstained=True), []
@@ -128,11 +129,13 @@ class Sanad:
                 generation, manifest = load_manifest(index_dir)
                 embedder = self._embedder_for_reading(manifest)
                 try:
-                    store = VectorStore(open_client(index_dir / "chroma", fresh=True), manifest.collection)
+                    committed = Committed(frozenset(manifest.chunk_ids()), manifest.runs())
+                    store = VectorStore(open_client(index_dir / "chroma", fresh=True), manifest.collection,
+                                        committed=committed)
                     lexical = LexicalIndex.load(state_dir(index_dir) / generation)
                 except Exception as err:  # Chroma and bm25s raise many kinds on damaged files
                     raise IndexBroken(strings.BROKEN_INDEX.format(path=index_dir, detail=err)) from err
-                self._retriever = Retriever(self.settings, embedder, store, lexical, manifest.chunk_ids())
+                self._retriever = Retriever(self.settings, embedder, store, lexical)
                 self._generation, self._manifest = generation, manifest
             return self._retriever, self._manifest
 

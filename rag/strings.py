@@ -69,6 +69,12 @@ def index_summary(added: int, updated: int, removed: int, unchanged: int, failed
 
 
 NOTHING_INDEXED = "nothing could be indexed"
+
+
+def cleanup_failed(err: Exception) -> str:
+    return (f"the index is updated, but removing unused vectors failed ({type(err).__name__}: {err}); "
+            "the next index run retries it")
+
 NO_INDEX = "no index at {path}; build it with: rag index [PATH ...] --index-dir {path}"
 BROKEN_INDEX = "the index at {path} is damaged or was not made by Sanad ({detail}); rebuild it with: rag index --rebuild --index-dir {path}"
 INDEX_LOCKED = "the index at {path} is being updated by process {pid}; try again when it finishes"

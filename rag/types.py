@@ -121,6 +121,7 @@ class IndexReport:
     failed: list[FileFailure] = field(default_factory=list)
     chunks_embedded: int = 0
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what went wrong after the commit (the index is fine)
 
     @property
     def indexed_anything(self) -> bool:
