@@ -13,6 +13,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+from .controls import reveal
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -22,10 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (IndexProblem, EmbedderError, ValueError) as err:
-        print(f"rag: {err}", file=sys.stderr)
+        print(f"rag: {reveal(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as err:  # one line, not a traceback; SANAD_DEBUG=1 shows where it came from
+        if os.environ.get("SANAD_DEBUG"):
+            raise
+        print(f"rag: unexpected error: {type(err).__name__}: {reveal(str(err))} (set SANAD_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,7 +119,9 @@ def _index(args) -> int:
     engine = _engine(args)
     report = engine.index(args.paths, rebuild=args.rebuild, progress=_progress_printer())
     for failure in report.failed:
-        print(f"failed: {failure.source}: {failure.reason}", file=sys.stderr)
+        print(reveal(f"failed: {failure.source}: {failure.reason}"), file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {reveal(note)}", file=sys.stderr)
     print(strings.index_summary(len(report.added), len(report.updated), len(report.removed), len(report.unchanged),
                                 len(report.failed), report.seconds))
     if not report.indexed_anything:
@@ -148,12 +159,14 @@ def _interactive(engine, args) -> int:
     from .types import Turn
 
     history: list[Turn] = []
-    print("Sanad — ask about your documents; an empty line or Ctrl-D quits. / اسأل عن مستنداتك.")
+    print("Sanad — ask about your documents; an empty line or Ctrl-D quits. / اسأل عن مستنداتك.",
+          file=sys.stderr if args.json else sys.stdout)
     while True:
         try:
-            question = input("» ").strip()
+            # With --json, stdout carries one JSON object a line and nothing else.
+            question = input("" if args.json else "» ").strip()
         except EOFError:
-            print()
+            print(file=sys.stderr if args.json else sys.stdout)
             return 0
         if not question:
             return 0
@@ -166,9 +179,11 @@ def _interactive(engine, args) -> int:
 
 
 def _print_answer(answer) -> None:
-    print(answer.text)
+    print(reveal(answer.text))
     for c in answer.citations:
-        where = f"{c.source}" + (f", p. {c.page}" if c.page else "") + f" [{c.start}:{c.end}]"
+        # Text from documents and their names never reaches the terminal raw: an escape sequence in a
+        # file would drive it, a bidi override would disguise a name.
+        where = f"{reveal(c.source)}" + (f", p. {c.page}" if c.page else "") + f" [{c.start}:{c.end}]"
         print(f"  [{c.n}] {where}")
     print(flush=True)
 

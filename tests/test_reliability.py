@@ -1,0 +1,190 @@
+"""Reliability faults of issue 8 that live in the index and the CLI: libraries past Chroma's SQL
+variable limit, rows of a run that never committed, junk and duplicate passages, control characters
+in questions and terminal output, names that survive a rebuild from another folder."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import Sanad, load_settings
+from rag.index_state import load_manifest
+from rag.store import VectorStore, open_client
+from rag.types import Chunk, Sentence
+
+from conftest import PAKISTAN_PARAGRAPH, ROOT
+
+FACTS = {
+    "penguins.txt": "Emperor penguins breed during the Antarctic winter and the males keep the eggs warm.",
+    "tea.txt": "Green tea was first cultivated in China and reached Japan in the ninth century.",
+}
+PENGUIN_QUESTION = "When do emperor penguins breed?"
+
+
+def _docs(folder: Path, files: dict[str, str] = FACTS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _rag(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, timeout=600,
+                          cwd=kwargs.pop("cwd", ROOT), **kwargs)
+
+
+def test_a_library_past_sqlites_variable_limit_is_cleaned_in_pages(tmp_path):
+    """36,000 sentence rows: listing them in one call raised 'too many SQL variables' (SQLite's limit
+    is 32,766), after the commit, on every index run. Rows are added straight through Chroma with
+    4-dimensional vectors to keep the test quick; delete_except is the real call that failed."""
+    client = open_client(tmp_path / "chroma")
+    name = "chunks-1"
+    cheap = {"hnsw": {"space": "cosine", "ef_construction": 8, "max_neighbors": 4}}
+    for collection in (name, f"{name}-sentences"):
+        client.get_or_create_collection(collection, embedding_function=None, configuration=cheap)
+    store = VectorStore(client, name, create=True)
+    chunks, per = 4000, 9
+    rng = np.random.default_rng(0)
+    raw_chunks = client.get_collection(name, embedding_function=None)
+    raw_sentences = client.get_collection(f"{name}-sentences", embedding_function=None)
+    for start in range(0, chunks, 1000):
+        ids = [f"c{i}" for i in range(start, start + 1000)]
+        raw_chunks.add(ids=ids, embeddings=rng.standard_normal((1000, 4)).astype(np.float32),
+                       metadatas=[{"run": 1, "text_sha": i} for i in ids])
+    for start in range(0, chunks * per, 5000):
+        ids = [Sentence(f"c{i // per}", i % per, i % per + 1).id for i in range(start, min(start + 5000, chunks * per))]
+        raw_sentences.add(ids=ids, embeddings=rng.standard_normal((len(ids), 4)).astype(np.float32),
+                          metadatas=[{"chunk_id": i.rpartition(":")[0], "run": 1, "text_sha": i} for i in ids])
+    assert raw_sentences.count() == 36000 > 32766
+
+    live = {f"c{i}" for i in range(0, chunks, 2)}
+    store.delete_except(live, sentences=len(live) * per)
+    assert raw_chunks.count() == len(live)
+    assert raw_sentences.count() == len(live) * per
+    assert set(store.sentence_counts(sorted(live))) == live
+
+
+def test_rows_of_a_run_that_never_committed_cannot_hide_committed_ones(tmp_path):
+    """A killed run left 272,822 rows; dense search over-fetched n + 10 and 'Why Pakistan?' got no
+    hits. Here 400 uncommitted rows sit right on top of the question's vector."""
+    index_dir = tmp_path / "index"
+    folder = _docs(tmp_path / "docs")
+    engine = Sanad(load_settings(index_dir=index_dir))
+    engine.index([folder])
+    assert not engine.ask(PENGUIN_QUESTION).abstained
+
+    manifest = load_manifest(index_dir)[1]
+    store = VectorStore(open_client(index_dir / "chroma"), manifest.collection)
+    vector = engine._current()[0].embedder.embed_queries([PENGUIN_QUESTION])[0]
+    rng = np.random.default_rng(1)
+    near = vector + 0.01 * rng.standard_normal((400, vector.size)).astype(np.float32)
+    near /= np.linalg.norm(near, axis=1, keepdims=True)
+    ghosts = [Chunk(id=f"ghost{i}", doc_id="ghost", source="ghost.txt", text=f"Ghost passage {i} about nothing at all.",
+                    start=0, end=40) for i in range(400)]
+    sentences = [Sentence(c.id, 0, 40) for c in ghosts]
+    store.add(ghosts, near, [f"g{i}" for i in range(400)], sentences, near, [f"gs{i}" for i in range(400)], run=99)
+
+    reader = Sanad(load_settings(index_dir=index_dir))
+    for mode in ("hybrid", "dense"):
+        hits = reader.retrieve(PENGUIN_QUESTION, retriever=mode)
+        assert hits and "Antarctic winter" in hits[0].chunk.text
+        assert not any(h.chunk.id.startswith("ghost") for h in hits)
+    answer = reader.ask(PENGUIN_QUESTION)
+    assert not answer.abstained and "Antarctic winter" in answer.text
+
+    # The next run commits and collects what the dead run left.
+    (folder / "tea.txt").write_text("Black tea is oxidised longer than green tea.", encoding="utf-8")
+    report = engine.index([folder])
+    assert report.updated and not report.notes
+    live = load_manifest(index_dir)[1].chunk_ids()
+    assert store._chunks.count() == len(live)
+
+
+def test_copies_and_passages_without_words_do_not_crowd_out_the_answer(tmp_path):
+    """One junk file of thousands of lines hid every other document ('Why Pakistan?' abstained)."""
+    folder = _docs(tmp_path / "docs")
+    (folder / "codes.txt").write_text("\n\n".join(f"word{i % 7} {i % 5}" for i in range(600)), encoding="utf-8")
+    for n in range(40):  # the same passage under forty names, close to the question
+        (folder / f"copy{n:02d}.txt").write_text("Emperor penguins are described in the next chapter of this book.",
+                                                 encoding="utf-8")
+    engine = Sanad(load_settings(index_dir=tmp_path / "index"))
+    engine.index([folder])
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = engine.retrieve(PENGUIN_QUESTION, top_k=5, retriever=mode)
+        texts = [h.chunk.text for h in hits]
+        assert any("Antarctic winter" in t for t in texts), (mode, texts)
+        assert sum("next chapter" in t for t in texts) <= 1, mode
+        assert not any(t.startswith("word") for t in texts), mode
+    assert not engine.ask(PENGUIN_QUESTION).abstained
+
+
+def test_a_nul_in_the_question_does_not_cut_it_short(seed_engine):
+    clean = seed_engine.ask("Why Pakistan?")
+    assert not clean.abstained and PAKISTAN_PARAGRAPH in clean.citations[0].text
+    dirty = seed_engine.ask("Why\x00 Pakistan?\x07")
+    assert dirty.question == "Why Pakistan?"
+    assert dirty.text == clean.text
+
+
+def test_the_terminal_never_gets_raw_control_or_bidi_characters(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    name = "invoice\u202egpj.md"
+    (folder / name).write_text("Emperor penguins breed during the Antarctic winter.\x1b]0;owned\x07\x1b[2J "
+                               "The males keep the eggs warm.", encoding="utf-8")
+    index = _rag("index", str(folder), "--index-dir", str(tmp_path / "index"))
+    assert index.returncode == 0, index.stderr
+    result = _rag("ask", PENGUIN_QUESTION, "--index-dir", str(tmp_path / "index"))
+    assert result.returncode == 0, result.stderr
+    assert "Antarctic winter" in result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+    assert "invoice<U+202E>gpj.md" in result.stdout
+
+
+def test_interactive_json_prints_only_json_lines(seed_engine):
+    result = _rag("ask", "-i", "--json", "--index-dir", str(seed_engine.settings.index_dir),
+                  input="Why Pakistan?\nand what could go wrong?\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    first, second = map(json.loads, lines)
+    assert first["question"] == "Why Pakistan?" and second["question"] == "and what could go wrong?"
+
+
+def test_rebuild_from_another_folder_keeps_the_names_documents_were_indexed_under(tmp_path, monkeypatch):
+    _docs(tmp_path / "docs")
+    engine = Sanad(load_settings(index_dir=tmp_path / "index"))
+    monkeypatch.chdir(tmp_path)
+    engine.index([Path("docs")])
+    names = {d.source for d in engine.documents()}
+    assert names == {"docs/penguins.txt", "docs/tea.txt"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert len(engine.rebuild().added) == 2
+    assert {d.source for d in engine.documents()} == names
+    (tmp_path / "docs" / "tea.txt").write_text("Black tea is oxidised longer than green tea.", encoding="utf-8")
+    assert engine.index([tmp_path / "docs"]).updated == ["docs/tea.txt"]
+    assert {d.source for d in engine.documents()} == names
+
+
+def test_a_clean_up_failure_after_the_commit_is_a_note_not_a_crash(tmp_path, monkeypatch):
+    folder = _docs(tmp_path / "docs")
+    engine = Sanad(load_settings(index_dir=tmp_path / "index"))
+    engine.index([folder])
+
+    def refuse(self, *args, **kwargs):  # what Chroma raised past 32k rows
+        raise RuntimeError("too many SQL variables")
+
+    monkeypatch.setattr(VectorStore, "delete_except", refuse)
+    (folder / "tea.txt").write_text("Black tea is oxidised longer than green tea.", encoding="utf-8")
+    report = engine.index([folder])
+    assert report.updated and report.notes and "too many SQL variables" in report.notes[0]
+    assert "oxidised" in engine.retrieve("Why is black tea stronger?")[0].chunk.text
+    monkeypatch.undo()
+    (folder / "tea.txt").write_text("White tea is the least processed tea.", encoding="utf-8")
+    assert not engine.index([folder]).notes
