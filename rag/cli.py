@@ -46,10 +46,20 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--preset", help="named settings preset (default, thorough, brief)")
         p.add_argument("--embedder", help="e5-small-q4 (default) or st:<Hugging Face name or local folder>")
 
+    def llm_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--llm", help="who writes answers: extractive (default, no LLM), ollama:MODEL, openai:MODEL "
+                                     "or llamacpp:PATH.gguf (or $SANAD_LLM)")
+        p.add_argument("--llm-base-url", help="the LLM server: Ollama's (default http://127.0.0.1:11434) or an "
+                                              "OpenAI-compatible one's, e.g. http://127.0.0.1:8080/v1")
+        p.add_argument("--llm-timeout", type=float,
+                       help="seconds to wait for the model's first token before answering without it (default 60)")
+
     p = sub.add_parser("index", help="index files and folders (incremental)")
     p.add_argument("paths", nargs="*", type=Path, default=[Path("seeds")])
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
     p.add_argument("--max-file-mb", type=float, help="skip files larger than this (default 50)")
+    p.add_argument("--follow-links", action="store_true", default=None,
+                   help="also index files that symlinks lead to outside the folder (skipped by default)")
     common(p)
     p.set_defaults(run=_index)
 
@@ -60,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"])
     p.add_argument("--json", action="store_true", help="print one JSON object")
     common(p)
+    llm_flags(p)
     p.set_defaults(run=_ask)
 
     p = sub.add_parser("eval", help="run an evaluation set and report retrieval, answer and citation metrics")
@@ -75,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", type=Path, help="where the index of --docs lives (default: under eval/cache/index/)")
     p.add_argument("--preset", help="named settings preset (default, thorough, brief)")
     p.add_argument("--embedder", help="e5-small-q4 (default) or st:<Hugging Face name or local folder>")
+    llm_flags(p)
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("chat", help="start the web chat")
@@ -82,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--max-file-mb", type=float, help="refuse uploads larger than this (default 50)")
     common(p)
+    llm_flags(p)
     p.set_defaults(run=_chat)
     return parser
 
@@ -109,6 +122,10 @@ def _engine(args):
         top_k=getattr(args, "top_k", None),
         retriever=getattr(args, "retriever", None),
         max_file_mb=getattr(args, "max_file_mb", None),
+        follow_links=getattr(args, "follow_links", None),
+        llm=getattr(args, "llm", None),
+        llm_base_url=getattr(args, "llm_base_url", None),
+        llm_timeout=getattr(args, "llm_timeout", None),
     )
     return Sanad(settings)
 
@@ -147,11 +164,10 @@ def _ask(args) -> int:
     if not args.question:
         print("rag: give a question, or -i for an interactive session", file=sys.stderr)
         return 2
-    answer = engine.ask(args.question)
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        print(json.dumps(engine.ask(args.question).to_json(), ensure_ascii=False))
     else:
-        _print_answer(answer)
+        _print_answer(*_streamed(engine, args.question, []))
     return 0
 
 
@@ -170,16 +186,32 @@ def _interactive(engine, args) -> int:
             return 0
         if not question:
             return 0
-        answer = engine.ask(question, history)
         if args.json:
+            answer = engine.ask(question, history)
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
-            _print_answer(answer)
+            answer, shown = _streamed(engine, question, history)
+            _print_answer(answer, shown)
         history.append(Turn(question, answer.text))
 
 
-def _print_answer(answer) -> None:
-    print(reveal(answer.text))
+def _streamed(engine, question: str, history) -> tuple:
+    """Prints the answer as it grows (with an LLM: each sentence once checked); returns the Answer and
+    what was printed of it."""
+    shown, answer = "", None
+    for part in engine.stream(question, history):
+        if not isinstance(part, str):
+            answer = part
+        elif part.startswith(shown):
+            print(reveal(part[len(shown):]), end="", flush=True)
+            shown = part
+    return answer, shown
+
+
+def _print_answer(answer, shown: str = "") -> None:
+    """`shown`: the start of the answer, already printed while it streamed."""
+    rest = answer.text[len(shown):] if answer.text.startswith(shown) else "\n" + answer.text
+    print(reveal(rest))
     for c in answer.citations:
         # Text from documents and their names never reaches the terminal raw: an escape sequence in a
         # file would drive it, a bidi override would disguise a name.

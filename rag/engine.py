@@ -1,28 +1,34 @@
 """The facade every room uses: Sanad(settings).index(...), .ask(...), .stream(...)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from . import strings
-from .answer import ExtractiveAnswerer
+from . import prompts, strings
+from .answer import Answerer, ExtractiveAnswerer, LLMAnswerer
 from .embedders import Embedder, load_embedder
 from .controls import strip_controls
 from .followup import continues, retrieval_query
 from .index_state import IndexBroken, IndexProblem, current_generation, load_manifest, state_dir
 from .indexer import Progress, index_paths
 from .lexical import LexicalIndex
+from .llm import ChatModel, LLMError, parse_llm
+from .readers import ReadError, load_bytes, parse_document
 from .retrieve import Retriever
 from .settings import DEFAULT_EMBEDDER, Settings, load_settings
 from .store import Committed, VectorStore, open_client
 from .text import detect_language
-from .types import Answer, DocInfo, Hit, IndexReport, Turn
+from .types import Answer, DocInfo, Document, Hit, IndexReport, Turn
 
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 MAX_QUESTION_CHARS = 2000  # a question, not a document: longer input is pasted text, not something to search for
+REWRITE_TURNS = 3  # earlier turns shown to the model when it rewrites a follow-up
+REWRITE_MAX_TOKENS = 96
 
 
 class Sanad:
@@ -33,6 +39,8 @@ class Sanad:
         self._retriever: Retriever | None = None
         self._manifest = None
         self._lock = threading.RLock()  # the chat serves several tabs from one engine
+        self._models: dict[str, ChatModel] = {}
+        self._model(None)  # an unknown --llm, or one missing its server address, fails here, at start
 
     # Indexing ------------------------------------------------------------------------------------
     def index(self, paths: Sequence[Path | str], rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
@@ -69,10 +77,29 @@ class Sanad:
     def documents(self) -> list[DocInfo]:
         manifest = self._current()[1]
         return sorted(
-            (DocInfo(id=i, source=d["source"], chunks=len(d["chunks"]), indexed_at=d["indexed_at"], sha256=d["sha256"])
+            (DocInfo(id=i, source=d["source"], chunks=len(d["chunks"]), indexed_at=d["indexed_at"], sha256=d["sha256"],
+                     path=d["path"])
              for i, d in manifest.documents.items()),
             key=lambda d: d.source,
         )
+
+    def document(self, source: str) -> Document:
+        """An indexed document's text, read again from its file (the index keeps vectors, not text), for
+        showing a citation in place. Citation offsets hold only for the text that was indexed, so a file
+        that changed or vanished since, or now reads differently, is a ReadError that says so."""
+        entry = next((d for d in self._current()[1].documents.values() if d["source"] == source), None)
+        if entry is None:
+            raise ReadError(source, strings.REASON_NOT_INDEXED)
+        path = Path(entry["path"])
+        if not path.exists():
+            raise ReadError(source, strings.REASON_GONE_SINCE_INDEXING)
+        data = load_bytes(path, source, int(self.settings.max_file_mb * 1_000_000))
+        if hashlib.sha256(data).hexdigest() != entry["file_sha256"]:
+            raise ReadError(source, strings.REASON_CHANGED_SINCE_INDEXING)
+        document = parse_document(data, path, source)
+        if document.sha256 != entry["sha256"]:
+            raise ReadError(source, strings.REASON_READ_DIFFERENTLY)
+        return document
 
     # Asking --------------------------------------------------------------------------------------
     def retrieve(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
@@ -80,35 +107,83 @@ class Sanad:
         return self._retrieve(question, history, top_k, retriever)[0]
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
-            retriever: str | None = None) -> Answer:
-        return self.inspect(question, history, top_k, retriever)[0]
+            retriever: str | None = None, llm: str | None = None) -> Answer:
+        return self.inspect(question, history, top_k, retriever, llm=llm)[0]
 
     def inspect(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
-                retriever: str | None = None, depth: int = 10) -> tuple[Answer, list[Hit]]:
+                retriever: str | None = None, depth: int = 10, llm: str | None = None) -> tuple[Answer, list[Hit]]:
         """The answer and the ranked hits behind it (at least `depth` of them), for eval and debugging.
         The answer is built from the first top_k hits, exactly as ask() builds it."""
+        *_, (answer, hits) = self._answering(question, history, top_k, retriever, depth, llm)
+        return answer, hits
+
+    def stream(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
+               llm: str | None = None) -> Iterator[str | Answer]:
+        """Yields the answer text as it grows, then the finished Answer. With an LLM, the text grows
+        as the model writes it, one checked sentence at a time (rag/verify.py).
+
+        `llm`: "extractive", or the configured LLM's name (see answerers()); None: settings.llm."""
+        for part in self._answering(question, history, top_k, None, 10, llm):
+            yield part if isinstance(part, str) else part[0]
+
+    def answerers(self) -> tuple[str, ...]:
+        """The answerers a chat can switch between: "extractive", then the configured LLM if any."""
+        return ("extractive",) if parse_llm(self.settings.llm) is None else ("extractive", self.settings.llm)
+
+    def _answering(self, question: str, history: Sequence[Turn], top_k: int | None, retriever: str | None,
+                   depth: int, llm: str | None) -> Iterator[str | tuple[Answer, list[Hit]]]:
+        """Text snapshots as the answer grows, then (Answer, hits): what ask, inspect and stream share."""
         question = strip_controls(question).strip()
         language = detect_language(question)
         if not re.search(r"\w", question):
-            return Answer(question=question, language=language, text=strings.EMPTY_QUESTION[language], abstained=True), []
+            yield Answer(question=question, language=language, text=strings.EMPTY_QUESTION[language], abstained=True), []
+            return
         if len(question) > MAX_QUESTION_CHARS:
             text = strings.QUESTION_TOO_LONG[language].format(n=len(question), limit=MAX_QUESTION_CHARS)
-            return Answer(question=question[:MAX_QUESTION_CHARS], language=language, text=text, abstained=True), []
+            yield Answer(question=question[:MAX_QUESTION_CHARS], language=language, text=text, abstained=True), []
+            return
         top_k = top_k or self.settings.top_k
-        hits, vector, engine = self._retrieve(question, history, max(top_k, depth), retriever)
+        model = self._model(llm)
+        # With an LLM, a follow-up is first rewritten to stand alone; retrieval then needs no history.
+        standalone = self._standalone(question, history, model) if model is not None and history else None
+        if standalone is not None:
+            hits, vector, engine = self._retrieve(standalone, (), max(top_k, depth), retriever)
+        else:
+            hits, vector, engine = self._retrieve(question, history, max(top_k, depth), retriever)
         # Only a real continuation should say something new; a short question such as the same one
         # asked again in the other language should get the same answer.
         avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)] if continues(question) else []
-        answer = ExtractiveAnswerer(self.settings, engine.sentences).answer(question, hits[:top_k], vector, avoid=avoid)
-        return answer, hits
+        answerer: Answerer = ExtractiveAnswerer(self.settings, engine.sentences)
+        if model is not None:
+            answerer = LLMAnswerer(self.settings, model, engine.sentences, engine.embedder.embed_queries, answerer)
+        for part in answerer.stream(standalone or question, hits[:top_k], vector, avoid=avoid):
+            yield part if isinstance(part, str) else (replace(part, question=question), hits)
 
-    def stream(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Iterator[str | Answer]:
-        """Yields the answer text as it grows, then the finished Answer."""
-        answer = self.ask(question, history, top_k)
-        words = re.split(r"(\s+)", answer.text)
-        for end in range(2, len(words) + 2, 6):
-            yield "".join(words[:end])
-        yield answer
+    def _model(self, llm: str | None) -> ChatModel | None:
+        """The LLM to answer with (None: extractive); built once per name, as building validates it."""
+        choice = parse_llm(self.settings.llm if llm is None else llm)
+        if choice is None:
+            return None
+        with self._lock:
+            if choice.name not in self._models:
+                self._models[choice.name] = ChatModel(choice, self.settings)
+            return self._models[choice.name]
+
+    def _standalone(self, question: str, history: Sequence[Turn], model: ChatModel) -> str | None:
+        """The follow-up rewritten by the model into a question that stands alone, in the same
+        language; None (today's way of borrowing the previous question) when that fails."""
+        language = detect_language(question)
+        try:
+            text = model.complete(prompts.rewrite_messages(question, language, history[-REWRITE_TURNS:]),
+                                  max_tokens=REWRITE_MAX_TOKENS)
+        except LLMError:
+            return None
+        lines = [line.strip().strip('"«»“”') for line in text.strip().splitlines() if line.strip()]
+        rewritten = lines[0] if lines else ""
+        # Rewriting into another language is a known failure of peers: the answer would follow it.
+        if not re.search(r"\w", rewritten) or detect_language(rewritten) != language or len(rewritten) > MAX_QUESTION_CHARS:
+            return None
+        return rewritten
 
     def _retrieve(self, question: str, history: Sequence[Turn], top_k: int | None, retriever: str | None):
         query = retrieval_query(question, history)

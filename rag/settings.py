@@ -17,6 +17,11 @@ class Settings:
     # Chunking: a chunk is a heading plus its paragraph(s); long paragraphs split on sentence ends.
     chunk_max_chars: int = 1200
     chunk_min_chars: int = 200
+    # A file that would make more passages than this is refused with its name: 10,000 passages is
+    # about 10 MB of prose, hours of embedding on a CPU. Runs of short lines merge, so a word list
+    # or a table stays far below it.
+    max_chunks_per_document: int = 10_000
+    follow_links: bool = False  # index files that symlinks lead to outside the indexed folder
     # Retrieval
     top_k: int = 5
     candidates: int = 30  # how many each retriever hands to fusion
@@ -39,6 +44,21 @@ class Settings:
     max_file_mb: float = 50.0
     uploads_dir: Path = Path("uploads")  # where the chat keeps files users upload (git-ignored)
     torch_threads: int = 1  # one thread was ~40x faster than two on a busy 2-core machine
+    # Answering with the user's LLM (rag/llm.py): "extractive" (no LLM), "ollama:MODEL",
+    # "openai:MODEL" or "llamacpp:PATH.gguf"; $SANAD_LLM, --llm.
+    llm: str = "extractive"
+    llm_base_url: str | None = None  # ollama: http://127.0.0.1:11434; openai: required (or $OPENAI_BASE_URL)
+    llm_timeout: float = 60.0  # seconds to the first token, and between tokens, before the extractive answer
+    llm_max_tokens: int = 512
+    llm_temperature: float = 0.0  # answers are checked sentence by sentence: no use for creativity
+    llm_context_window: int = 8192  # top_k passages of <= chunk_max_chars fit with room to answer
+    # A generated sentence is supported by a passage when its vector (embedded as a query) reaches this
+    # cosine similarity with one of the passage's sentence vectors; across languages similarities run
+    # lower, hence a threshold of its own. Calibrated by eval/claim_support.py on XQuAD (an English
+    # sentence and its Arabic original are a supported pair, the paragraph's other sentences are not):
+    # README "What the checks do".
+    claim_supported_at: float = 0.84
+    claim_supported_at_translingual: float = 0.80
 
     def with_(self, **changes) -> "Settings":
         known = {f.name for f in fields(self)}
@@ -55,13 +75,15 @@ PRESETS: dict[str, Settings] = {
 
 
 def load_settings(preset: str | None = None, **overrides) -> Settings:
-    """A named preset, then SANAD_INDEX_DIR, then explicit overrides (CLI flags), in that order."""
+    """A named preset, then SANAD_INDEX_DIR and SANAD_LLM, then explicit overrides (CLI flags), in that order."""
     name = preset or os.environ.get("SANAD_PRESET", "default")
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
     settings = PRESETS[name]
     if env_dir := os.environ.get("SANAD_INDEX_DIR"):
         settings = settings.with_(index_dir=Path(env_dir))
+    if env_llm := os.environ.get("SANAD_LLM"):
+        settings = settings.with_(llm=env_llm)
     if overrides.get("index_dir") is not None:
         overrides["index_dir"] = Path(overrides["index_dir"])
     return settings.with_(**overrides)

@@ -61,6 +61,19 @@ def reason_corrupt_docx(err: Exception) -> str:
     return f"damaged .docx ({type(err).__name__}: {err})"
 
 
+REASON_LINK_OUTSIDE = "a symlink that leads out of the indexed folder, skipped (rag index --follow-links to index it)"
+
+
+def reason_zip_bomb(member: str, size: int, ratio: float) -> str:
+    return (f"refused: the .docx unpacks to {size / 1e6:.0f} MB ({member}, {ratio:.0f}× its packed size), "
+            "more than a real document does")
+
+
+def reason_too_many_chunks(count: int, limit: int) -> str:
+    return (f"too many passages ({count:,}; the limit per document is {limit:,}, "
+            "max_chunks_per_document in rag/settings.py): split the file")
+
+
 def index_summary(added: int, updated: int, removed: int, unchanged: int, failed: int, seconds: float) -> str:
     return (
         f"added {added}, updated {updated}, removed {removed}, unchanged {unchanged}, failed {failed}"
@@ -122,7 +135,6 @@ CHAT_FAILED: dict[Language, str] = {
 }
 
 DOCS_TAB = "Documents · المستندات"
-DOCS_UPLOAD = "Upload documents to index them (.txt, .md, .html, .pdf, .docx) · ارفع مستندات لفهرستها"
 DOCS_TABLE = "Indexed documents · المستندات المفهرسة"
 DOCS_COLUMNS = ("Document · المستند", "Chunks · المقاطع", "Indexed · وقت الفهرسة")
 DOCS_CHOOSE = "Document to remove · المستند المراد حذفه"
@@ -154,5 +166,69 @@ AUTH_REQUIRED = (
     "rag chat: binding {host} exposes the chat beyond this machine; set SANAD_AUTH=user:password "
     "to require a login, or use --host 127.0.0.1"
 )
-AUTH_MALFORMED = "rag chat: SANAD_AUTH must look like user:password"
+AUTH_MALFORMED = "rag chat: SANAD_AUTH must look like user:password, with neither part blank"
 CHAT_RUNNING = "Sanad chat: {url} (Ctrl-C stops it)"
+
+# Source viewer and uploads (chat) ----------------------------------------------------------------
+REASON_NOT_INDEXED = "not in the index (it may have been removed)"
+REASON_GONE_SINCE_INDEXING = "the file is gone since it was indexed; index it again or remove it"
+REASON_CHANGED_SINCE_INDEXING = ("the file changed since it was indexed, so the cited places no longer match; "
+                                 "index it again to see it")
+REASON_READ_DIFFERENTLY = ("this version of Sanad reads the file differently from the one that indexed it; "
+                           "rebuild the index to see it")
+CHAT_PORT_BUSY = "rag chat: port {port} is already in use (another chat?); choose another one, e.g. rag chat --port {free}"
+LOGIN_THROTTLED = "Too many failed logins; try again in {seconds} s. · محاولات دخول فاشلة كثيرة؛ حاول بعد {seconds} ثانية."
+DOCS_UPLOAD_LABEL = "Upload · ارفع"
+DOCS_UPLOAD_HELP = ("Upload documents to index them: .txt, .md, .html, .pdf, .docx\n\n"
+                    "ارفع مستندات لفهرستها: .txt و.md و.html و.pdf و.docx")
+DOCS_OPEN = "Open · افتح"
+VIEWER_LABEL = "Source · المصدر"
+VIEWER_CLOSE = "Close · إغلاق"
+VIEWER_SHOW_PAGE = "Page · الصفحة"
+VIEWER_SHOW_TEXT = "Text · النص"
+VIEWER_MORE = "… {n} more characters · … {n} حرفاً أخرى"
+VIEWER_NOT_ON_PAGE = ("The quoted sentences could not be located on the page image; the text view marks them. · "
+                      "تعذّر تحديد الجمل المقتبسة على صورة الصفحة؛ عرض النص يبرزها.")
+VIEWER_CANNOT_OPEN = "Cannot show {name}: {reason}"
+
+
+def docs_kept_both(name: str, saved_as: str) -> str:
+    return (f"{name}: another document of this name is already here; both are kept, this one as {saved_as} · "
+            f"يوجد مستند آخر بهذا الاسم؛ احتُفظ بالاثنين، وحُفظ هذا باسم {saved_as}")
+
+# Answers from the user's LLM (rag/llm.py, rag/verify.py) ----------------------------------------------
+LLM_UNKNOWN = ("unknown answerer {spec!r}: use 'extractive', 'ollama:MODEL', 'openai:MODEL' "
+               "(with --llm-base-url) or 'llamacpp:PATH.gguf'")
+LLM_NEEDS_BASE_URL = ("{spec} needs the server's address: --llm-base-url (or $OPENAI_BASE_URL), e.g. "
+                      "http://127.0.0.1:8080/v1 for llama.cpp's server, http://127.0.0.1:1234/v1 for LM Studio, "
+                      "https://api.openai.com/v1 for OpenAI")
+LLM_LLAMACPP_MISSING = "llamacpp:… needs the optional extra: pip install 'sanad[llamacpp]' (it compiles llama.cpp)"
+LLM_GGUF_MISSING = "no GGUF model file at {path}"
+# Why the model gave no answer; shown inside LLM_UNAVAILABLE.
+LLM_REASONS: dict[str, dict[Language, str]] = {
+    "timeout": {"en": "no reply within {seconds} s", "ar": "لم يردّ خلال {seconds} ثانية"},
+    "cut_off": {"en": "the reply stopped before it was finished", "ar": "انقطع الرد قبل أن يكتمل"},
+    "status": {"en": "the server answered with error {status}", "ar": "ردّ الخادم بالخطأ {status}"},
+    "unreachable": {"en": "the server cannot be reached", "ar": "تعذّر الوصول إلى الخادم"},
+    "broken": {"en": "the reply could not be read ({kind})", "ar": "تعذّرت قراءة الرد ({kind})"},
+}
+LLM_UNAVAILABLE: dict[Language, str] = {
+    "en": "The language model ({model}) gave no answer: {reason}. Quoting the documents instead.",
+    "ar": "لم يُجب النموذج اللغوي ({model}): {reason}. إليك ما تقوله المستندات مباشرةً.",
+}
+LLM_UNSUPPORTED: dict[Language, str] = {
+    "en": "The language model's answer was not backed by the documents, so it is not shown. Quoting the documents instead.",
+    "ar": "لم تسند المستندات إجابة النموذج اللغوي، فلم تُعرض. إليك ما تقوله المستندات مباشرةً.",
+}
+LLM_WRONG_LANGUAGE: dict[Language, str] = {
+    "en": "The language model did not answer in English, so its answer is not shown. Quoting the documents instead.",
+    "ar": "لم يُجب النموذج اللغوي بالعربية، فلم تُعرض إجابته. إليك ما تقوله المستندات مباشرةً.",
+}
+LLM_DROPPED: dict[Language, str] = {
+    "en": "({n} sentence(s) of the model's answer left out: the cited passages do not support them.)",
+    "ar": "(حُذفت {n} من جمل إجابة النموذج لأن المقاطع المذكورة لا تسندها.)",
+}
+LLM_INCOMPLETE: dict[Language, str] = {
+    "en": "(The answer may be incomplete: {reason}.)",
+    "ar": "(قد تكون الإجابة ناقصة: {reason}.)",
+}

@@ -8,12 +8,27 @@ Language = Literal["ar", "en"]
 
 
 @dataclass(frozen=True)
+class Block:
+    """A unit of a document's layout, as its reader found it. Sentences never run over a block's edge,
+    and line breaks inside a block end sentences only in a "lines" block."""
+
+    start: int  # offsets into the document text
+    end: int
+    kind: str = "paragraph"  # paragraph | heading | lines (list items, table rows, a word list: one per line)
+    level: int = 0  # headings: 1 for the title, 2 and deeper for sections
+
+
+@dataclass(frozen=True)
 class Document:
     id: str  # stable: derived from the source path, so re-reading a file keeps its id
     source: str
+    # What a reader sees, not the file's bytes: markup removed, wrapped lines joined (offsets of
+    # plain text files are kept), PDF text in reading order. Citations index into it.
     text: str
     sha256: str
     pages: tuple[tuple[int, int], ...] = ()  # (start, end) char ranges, one per PDF page
+    blocks: tuple[Block, ...] = ()  # the reader's layout; empty: chunking infers it from the text
+    title: str = ""  # from the file's own markup or metadata, when it names itself
 
     def page_at(self, offset: int) -> int | None:
         for number, (start, end) in enumerate(self.pages, 1):
@@ -31,7 +46,10 @@ class Chunk:
     start: int
     end: int
     page: int | None = None
+    # The chunk's context: document title and section headings, " — " between them. It names the
+    # chunk in Sources and goes with the passage into its vector and BM25 (rag/chunking.search_text).
     heading: str = ""
+    body: int = 0  # offset in text where the passage starts after its own heading lines (never quoted)
 
 
 @dataclass(frozen=True)
@@ -93,9 +111,11 @@ class Answer:
     # another language than the question: what abstention was decided on (None: nothing retrieved).
     support: float | None = None
     translingual: bool = False
+    # When an LLM was asked: what the citation check found (None for a purely extractive answer).
+    verification: "Verification | None" = None
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "question": self.question,
             "language": self.language,
             "answer": self.text,
@@ -104,6 +124,9 @@ class Answer:
             "mode": self.mode,
             "support": self.support,
         }
+        if self.verification is not None:
+            data["verification"] = asdict(self.verification)
+        return data
 
 
 @dataclass(frozen=True)
@@ -135,3 +158,27 @@ class DocInfo:
     chunks: int
     indexed_at: str  # ISO 8601, UTC
     sha256: str
+    path: str = ""  # the file it was read from (absolute)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the check of a generated answer found (rag/verify.py). Counts are over the model's own
+    sentences and markers, before the check changed anything: the model's quality, for eval."""
+
+    model: str  # e.g. "ollama:qwen2.5:7b"
+    language: str | None = None  # language of the model's whole reply
+    sentences: int = 0  # sentences that state something (not filler such as "Answer:")
+    supported: int = 0  # ... supported by a passage they cite (ALCE citation recall)
+    grounded: int = 0  # ... supported by some retrieved passage, cited or not
+    markers: int = 0  # citation markers the model wrote
+    precise: int = 0  # ... whose passage alone supports their sentence (ALCE citation precision)
+    invalid_markers: int = 0  # ... that point to no passage (removed)
+    recited: int = 0  # sentences shown with a corrected citation
+    dropped: int = 0  # sentences not shown: unsupported
+    wrong_language: int = 0  # sentences not shown: not in the question's language
+    refused: bool = False  # the model said the passages do not answer
+    fallback: str | None = None  # why the extractive answer is shown instead (None: the model's is)
+    incomplete: str | None = None  # why the model's answer stopped early, when it did
+    first_token_ms: float | None = None
+    total_ms: float | None = None

@@ -1,0 +1,191 @@
+"""The user's LLM, through llama-index's integrations, with deadlines the caller can rely on.
+
+    extractive            no LLM (the default)
+    ollama:MODEL          Ollama's /api/chat (default base URL http://127.0.0.1:11434)
+    openai:MODEL          any OpenAI-compatible server: vLLM, llama.cpp's server, LM Studio, a hosted API
+    llamacpp:PATH.gguf    a GGUF model run in-process (the optional extra `sanad[llamacpp]`)
+
+The model runs in a worker thread that hands text to the caller through a queue, so a server that
+never answers, stalls mid-reply or breaks the connection costs at most `llm_timeout` seconds and ends
+in an LLMError with a short reason, whatever the client library does underneath.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from . import strings
+from .settings import Settings
+from .types import Language
+
+log = logging.getLogger(__name__)
+
+KINDS = ("ollama", "openai", "llamacpp")
+DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
+CLIENT_GRACE_S = 5.0
+
+
+class LLMError(Exception):
+    """The model could not give an answer. `reason` names an entry of strings.LLM_REASONS."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason, self.details = reason, details
+
+    def describe(self, language: Language) -> str:
+        return strings.LLM_REASONS[self.reason][language].format(**self.details)
+
+
+@dataclass(frozen=True)
+class LLMChoice:
+    kind: str
+    model: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.model}"
+
+
+def parse_llm(spec: str | None) -> LLMChoice | None:
+    """None for the extractive answerer; a ValueError naming the accepted forms for anything unknown."""
+    spec = (spec or "extractive").strip()
+    if spec == "extractive":
+        return None
+    kind, _, model = spec.partition(":")
+    if kind not in KINDS or not model.strip():
+        raise ValueError(strings.LLM_UNKNOWN.format(spec=spec))
+    return LLMChoice(kind, model.strip())
+
+
+Messages = Sequence[tuple[str, str]]  # (role, text)
+
+
+class ChatModel:
+    """One configured LLM. Building it contacts nothing; the first request does."""
+
+    def __init__(self, choice: LLMChoice, settings: Settings) -> None:
+        self.choice = choice
+        self.settings = settings
+        self._llm = _build(choice, settings)
+
+    @property
+    def name(self) -> str:
+        return self.choice.name
+
+    def stream(self, messages: Messages, max_tokens: int | None = None) -> Iterator[str]:
+        """The reply as it is written, piece by piece. Raises LLMError when the server is unreachable,
+        fails, sends something unreadable, stops without finishing, or is silent for `llm_timeout` s."""
+        from llama_index.core.llms import ChatMessage
+
+        chat = [ChatMessage(role=role, content=text) for role, text in messages]
+        pieces: queue.Queue = queue.Queue()
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                replies = self._llm.stream_chat(chat, **self._limits(max_tokens))
+                finished = False
+                for reply in replies:
+                    if stop.is_set():
+                        replies.close()  # closes the HTTP response: the server stops generating
+                        return
+                    if reply.delta:
+                        pieces.put(("text", reply.delta))
+                    finished = finished or _finished(reply.raw)
+                pieces.put(("end", finished))
+            except Exception as err:  # any client failure becomes one short reason, below
+                pieces.put(("error", err))
+
+        threading.Thread(target=produce, name=f"llm-{self.name}", daemon=True).start()
+        timeout = self.settings.llm_timeout
+        try:
+            while True:
+                try:
+                    kind, value = pieces.get(timeout=timeout)
+                except queue.Empty:
+                    raise LLMError("timeout", seconds=f"{timeout:g}") from None
+                if kind == "text":
+                    yield value
+                elif kind == "end":
+                    if not value:
+                        raise LLMError("cut_off")
+                    return
+                else:
+                    log.warning("LLM %s failed: %r", self.name, value)
+                    raise _error(value, timeout) from None
+        finally:
+            stop.set()
+
+    def complete(self, messages: Messages, max_tokens: int) -> str:
+        """The whole reply at once, under the same deadlines."""
+        return "".join(self.stream(messages, max_tokens))
+
+    def _limits(self, max_tokens: int | None) -> dict[str, Any]:
+        tokens = max_tokens or self.settings.llm_max_tokens
+        if self.choice.kind == "ollama":
+            return {}  # num_predict is set on the client (additional_kwargs) and cannot be passed per call
+        if self.choice.kind == "openai":
+            return {"max_tokens": tokens}
+        return {}
+
+
+def _build(choice: LLMChoice, settings: Settings):
+    # The client's own deadline is a backstop: ours (in stream) fires first and says how long it waited.
+    timeout = settings.llm_timeout + CLIENT_GRACE_S
+    if choice.kind == "ollama":
+        from llama_index.llms.ollama import Ollama
+
+        return Ollama(model=choice.model, base_url=settings.llm_base_url or DEFAULT_OLLAMA_URL,
+                      temperature=settings.llm_temperature, request_timeout=timeout,
+                      # Set, so that the client does not ask the server for it before every chat.
+                      context_window=settings.llm_context_window,
+                      additional_kwargs={"num_predict": settings.llm_max_tokens})
+    if choice.kind == "openai":
+        from llama_index.llms.openai_like import OpenAILike
+
+        base_url = settings.llm_base_url or os.environ.get("OPENAI_BASE_URL")
+        if not base_url:
+            raise ValueError(strings.LLM_NEEDS_BASE_URL.format(spec=choice.name))
+        # Local servers ignore the key, but the client insists on one.
+        key = os.environ.get("SANAD_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or "none"
+        return OpenAILike(model=choice.model, api_base=base_url, api_key=key, is_chat_model=True,
+                          temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens,
+                          context_window=settings.llm_context_window, timeout=timeout, max_retries=0)
+    try:
+        from llama_index.llms.llama_cpp import LlamaCPP
+    except ImportError:
+        raise ValueError(strings.LLM_LLAMACPP_MISSING) from None
+    path = Path(choice.model).expanduser()
+    if not path.is_file():
+        raise ValueError(strings.LLM_GGUF_MISSING.format(path=path))
+    return LlamaCPP(model_path=str(path), temperature=settings.llm_temperature,
+                    max_new_tokens=settings.llm_max_tokens, context_window=settings.llm_context_window,
+                    verbose=False)
+
+
+def _finished(raw: Any) -> bool:
+    """Whether this streamed piece says the reply is complete (OpenAI's finish_reason, Ollama's done).
+    A stream that ends without one was cut off."""
+    if isinstance(raw, dict):
+        return bool(raw.get("done")) or bool((raw.get("choices") or [{}])[0].get("finish_reason"))
+    choices = getattr(raw, "choices", None)
+    if choices:
+        return getattr(choices[0], "finish_reason", None) is not None
+    return bool(getattr(raw, "done", False))
+
+
+def _error(err: BaseException, timeout: float) -> LLMError:
+    status = getattr(err, "status_code", None) or getattr(getattr(err, "response", None), "status_code", None)
+    if status:
+        return LLMError("status", status=status)
+    name = type(err).__name__
+    if "Connect" in name or isinstance(err, ConnectionError):
+        return LLMError("unreachable")
+    if "Timeout" in name or isinstance(err, TimeoutError):
+        return LLMError("timeout", seconds=f"{timeout:g}")
+    return LLMError("broken", kind=name)
