@@ -1,79 +1,93 @@
-"""Documents to Chunks: a heading stays with its paragraph, chunks end on sentence ends."""
+"""Documents to Chunks along the reader's layout: a chunk starts at a heading, holds whole blocks,
+and ends on a sentence end; its title and headings go with it as context."""
 from __future__ import annotations
 
 import hashlib
 import re
 
+from .layout import is_short_line, plain_layout
 from .text import sentence_spans
-from .types import Chunk, Document, Sentence
+from .types import Block, Chunk, Document, Sentence
 
 MIN_SENTENCE_CHARS = 20  # shorter spans are headings or fragments: neither matchable nor quotable
+CONTEXT_SEPARATOR = " — "
 
 _MD_HEADING = re.compile(r"^#{1,6}\s")
-_ENDS_SENTENCE = re.compile(r"[.!?؟…:;؛،,]['\"»”)\]]*$")
 
 
 def is_heading(line: str) -> bool:
     """A markdown heading, or a short line that does not end like a sentence (a news subtitle)."""
     line = line.strip()
-    if _MD_HEADING.match(line):
-        return True
-    return 0 < len(line) <= 90 and len(line.split()) <= 12 and not _ENDS_SENTENCE.search(line)
+    return bool(_MD_HEADING.match(line)) or is_short_line(line)
 
 
-def chunk_document(doc: Document, max_chars: int, min_chars: int) -> list[Chunk]:
-    blocks = _blocks(doc.text)
-    # Merge a heading into the block after it, and small neighbours into each other.
-    units: list[tuple[int, int, str]] = []  # start, end, heading
-    pending_heading: tuple[int, str] | None = None
-    for start, end in blocks:
-        line = doc.text[start:end]
-        if is_heading(line) and "\n" not in line:
-            if pending_heading is not None:  # two headings in a row: the first one stands alone
-                units.append((pending_heading[0], start, pending_heading[1]))
-            pending_heading = (start, line.strip().lstrip("#").strip())
+def chunk_document(doc: Document, max_chars: int, min_chars: int, max_chunks: int | None = None) -> list[Chunk]:
+    """Chunks of at most max_chars (a longer sentence stays whole), merged up to min_chars within a
+    section; more than max_chunks is a ReadError naming the file."""
+    blocks = list(doc.blocks) or plain_layout(doc.text)[1]
+    units: list[tuple[int, int, int, str]] = []  # start (own headings included), body start, end, context
+    path: list[tuple[int, str]] = []  # the open headings: (level, text)
+    pending: int | None = None  # where the headings that open the next unit start
+    for block in blocks:
+        if block.kind == "heading":
+            level = block.level or 2
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, doc.text[block.start:block.end].lstrip("#").strip()))
+            pending = block.start if pending is None else pending
             continue
-        if pending_heading is not None:
-            units.append((pending_heading[0], end, pending_heading[1]))
-            pending_heading = None
-        else:
-            units.append((start, end, ""))
-    if pending_heading is not None:
-        units.append((pending_heading[0], len(doc.text.rstrip()), pending_heading[1]))
+        start = block.start if pending is None else pending
+        units.append((start, block.start, block.end, _context(doc.title, [t for _, t in path])))
+        pending = None
+    if pending is not None:  # headings at the very end: a unit of their own, nothing to quote
+        end = blocks[-1].end
+        units.append((pending, end, end, _context(doc.title, [t for _, t in path])))
 
-    spans: list[tuple[int, int, str]] = []
-    for start, end, heading in units:
-        if spans and (end - start < min_chars or spans[-1][1] - spans[-1][0] < min_chars) \
-                and end - spans[-1][0] <= max_chars and not heading:
+    spans: list[tuple[int, int, int, str]] = []  # start, body, end, context
+    for start, body, end, context in units:
+        own_heading = body > start
+        if (spans and not own_heading and spans[-1][3] == context
+                and (end - start < min_chars or spans[-1][2] - spans[-1][0] < min_chars)
+                and end - spans[-1][0] <= max_chars):
             prev = spans.pop()
-            spans.append((prev[0], end, prev[2]))
+            spans.append((prev[0], prev[1], end, context))
         elif end - start > max_chars:
-            spans.extend((s, e, heading) for s, e in _split_long(doc.text, start, end, max_chars))
+            for n, (s, e) in enumerate(_split_long(doc.text, start, end, max_chars)):
+                spans.append((s, max(s, min(body, e)) if n == 0 else s, e, context))
         else:
-            spans.append((start, end, heading))
-    return [_make_chunk(doc, s, e, h) for s, e, h in spans]
+            spans.append((start, body, end, context))
+        if max_chunks is not None and len(spans) > max_chunks:
+            from . import strings
+            from .readers import ReadError
+
+            total = len(spans) + _estimate_rest(doc.text, end, max_chars)
+            raise ReadError(doc.source, strings.reason_too_many_chunks(total, max_chunks))
+    return [_make_chunk(doc, s, e, c, b - s) for s, b, e, c in spans]
 
 
-def _blocks(text: str) -> list[tuple[int, int]]:
-    """Non-empty lines (news text) or blank-line separated paragraphs, as trimmed spans."""
-    out = []
-    for match in re.finditer(r"[^\n]+(?:\n(?!\s*\n)(?![ \t]*#)[^\n]+)*", text):
-        start, end = match.span()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start < end:
-            out.extend(_split_lines_if_prose(text, start, end))
-    return out
+def _estimate_rest(text: str, offset: int, max_chars: int) -> int:
+    return (len(text) - offset) // max_chars
 
 
-def _split_lines_if_prose(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """A block whose lines each end a sentence or are headings is several paragraphs, one per line."""
-    lines = [(m.start() + start, m.end() + start) for m in re.finditer(r"[^\n]+", text[start:end])]
-    if len(lines) > 1 and all(_ENDS_SENTENCE.search(text[s:e].rstrip()) or is_heading(text[s:e]) for s, e in lines):
-        return lines
-    return [(start, end)]
+def _context(title: str, headings: list[str]) -> str:
+    parts: list[str] = []
+    for part in [title.strip(), *headings]:
+        if part and (not parts or part != parts[-1]):
+            parts.append(part)
+    return CONTEXT_SEPARATOR.join(parts)
+
+
+def search_text(chunk: Chunk) -> str:
+    """What a passage is embedded and searched as: its context (title — headings), then the passage
+    without its own heading lines, which the context already holds. Depends only on what the store
+    keeps (text and heading), so a chunk read back from the index gives the same text."""
+    if not chunk.heading:
+        return chunk.text
+    names = set(chunk.heading.split(CONTEXT_SEPARATOR))
+    lines = chunk.text.split("\n")
+    while len(lines) > 1 and (not lines[0].strip() or lines[0].strip().lstrip("#").strip() in names):
+        lines.pop(0)
+    return f"{chunk.heading}{CONTEXT_SEPARATOR}" + "\n".join(lines)
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
@@ -86,7 +100,7 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     return pieces
 
 
-def _make_chunk(doc: Document, start: int, end: int, heading: str) -> Chunk:
+def _make_chunk(doc: Document, start: int, end: int, context: str, body: int) -> Chunk:
     digest = hashlib.sha256(f"{doc.id}:{doc.sha256}:{start}:{end}".encode()).hexdigest()[:24]
     return Chunk(
         id=digest,
@@ -96,14 +110,17 @@ def _make_chunk(doc: Document, start: int, end: int, heading: str) -> Chunk:
         start=start,
         end=end,
         page=doc.page_at(start),
-        heading=heading,
+        heading=context,
+        body=body,
     )
 
 
 def chunk_sentences(chunk: Chunk) -> list[Sentence]:
-    """The sentences of a chunk that are embedded and can be quoted; the whole chunk if none qualifies."""
+    """The sentences of a chunk that are embedded and can be quoted (never its heading lines); the
+    whole passage if none qualifies."""
     spans = [
-        (s, e) for s, e in sentence_spans(chunk.text)
+        (s, e) for s, e in sentence_spans(chunk.text, chunk.body)
         if e - s >= MIN_SENTENCE_CHARS and not (chunk.heading and chunk.text[s:e] == chunk.heading)
     ]
-    return [Sentence(chunk.id, s, e) for s, e in spans or [(0, len(chunk.text))]]
+    whole = (chunk.body, len(chunk.text)) if chunk.body < len(chunk.text) else (0, len(chunk.text))
+    return [Sentence(chunk.id, s, e) for s, e in spans or [whole]]

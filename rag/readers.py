@@ -6,12 +6,20 @@ import io
 import os
 import re
 import stat
+import zipfile
 from pathlib import Path
 from typing import Callable
 
 from . import strings
-from .text import fold_forms, logical_order
-from .types import Document
+from .layout import TextBuilder, infer_headings, markdown_layout, merge_short_runs, plain_layout, strip_controls
+from .text import fold_forms
+from .types import Block, Document
+
+# A .docx is a zip of XML. Real documents pack their XML 5-20 times; a bomb packs it hundreds of
+# times. Refused before parsing: unpacked beyond these, lxml would hold gigabytes.
+DOCX_MAX_UNPACKED = 300_000_000  # bytes, all members together
+DOCX_MAX_RATIO = 100  # unpacked / packed, for a member larger than DOCX_RATIO_FLOOR
+DOCX_RATIO_FLOOR = 5_000_000
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
@@ -61,12 +69,11 @@ def load_bytes(path: Path, source: str, max_bytes: int) -> bytes:
 
 def parse_document(data: bytes, path: Path, source: str) -> Document:
     try:
-        text, pages = _READERS[path.suffix.lower()](data, source)
+        text, pages, blocks, title = _READERS[path.suffix.lower()](data, source)
     except ReadError:
         raise
     except Exception as err:  # a damaged file can make any parser fail in its own way
         raise ReadError(source, strings.reason_unparsable(err)) from err
-    text = _clean(text, pages)
     if not text.strip():
         raise ReadError(source, strings.REASON_NO_TEXT)
     return Document(
@@ -75,15 +82,12 @@ def parse_document(data: bytes, path: Path, source: str) -> Document:
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         pages=pages,
+        blocks=tuple(blocks),
+        title=title,
     )
 
 
-def _clean(text: str, pages: tuple[tuple[int, int], ...]) -> str:
-    """Line endings and presentation forms; paged text (PDF) is cleaned per page by its reader,
-    since changing it here would shift the page offsets."""
-    if pages:
-        return text
-    return fold_forms(text.replace("\r\n", "\n").replace("\r", "\n"))
+Read = tuple[str, tuple[tuple[int, int], ...], list[Block], str]  # text, pages, blocks, title
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -120,76 +124,187 @@ def _control_ratio(text: str) -> float:
     return bad / min(len(text), 20000)
 
 
-def _read_text(data: bytes, source: str) -> tuple[str, tuple]:
+def _read_text(data: bytes, source: str) -> Read:
     text = _decode(data, source)
     if _control_ratio(text) > 0.05:
         raise ReadError(source, strings.REASON_BINARY)
-    return text, ()
+    text, blocks = plain_layout(fold_forms(strip_controls(text)))
+    first = blocks[0] if blocks and blocks[0].kind == "heading" and blocks[0].level == 1 else None
+    title = text[first.start:first.end].lstrip("#").strip() if first else ""
+    return text, (), blocks, title
 
 
-def _read_html(data: bytes, source: str) -> tuple[str, tuple]:
+def _read_markdown(data: bytes, source: str) -> Read:
+    text = _decode(data, source)
+    if _control_ratio(text) > 0.05:
+        raise ReadError(source, strings.REASON_BINARY)
+    text, blocks, title = markdown_layout(fold_forms(text))
+    return text, (), blocks, title
+
+
+_HTML_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "tr", "dt", "dd", "figcaption"]
+
+
+def _read_html(data: bytes, source: str) -> Read:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(data, source), "lxml")
+    title_tag = soup.find("title")
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]):
         tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
     root = soup.find("main") or soup.find("article") or soup.body or soup
-    blocks = []
-    for element in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td", "th", "dt", "dd"]):
-        if element.find(["p", "li", "blockquote", "td"]):
+    builder = TextBuilder()
+    lines: list[str] = []  # consecutive list items or table rows: one block, one per line
+    for element in root.find_all(_HTML_BLOCKS):
+        if element.find(["p", "li", "blockquote", "tr", "pre"]):
             continue  # its children are collected on their own
-        line = " ".join(element.get_text().split())  # no separator: inline tags (<b>) sit inside words
-        if line:
-            blocks.append(line)
-    if not blocks:
-        blocks = [" ".join(root.get_text(" ").split())]
-    return "\n\n".join(blocks), ()
+        name = element.name
+        if name in ("li", "tr"):
+            cells = element.find_all(["td", "th"]) if name == "tr" else []
+            line = " | ".join(" ".join(c.get_text().split()) for c in cells) if cells else " ".join(element.get_text().split())
+            if line.strip(" |"):
+                lines.append(line)
+            if not _next_is_sibling_line(element):
+                builder.add("\n".join(lines), "lines")
+                lines = []
+            continue
+        if lines:
+            builder.add("\n".join(lines), "lines")
+            lines = []
+        text = element.get_text()  # no separator: inline tags (<b>) sit inside words
+        if name[0] == "h" and name[1:].isdigit():
+            builder.add(text, "heading", int(name[1:]))
+        else:
+            builder.add(text, "lines" if name == "pre" else "paragraph")
+    if lines:
+        builder.add("\n".join(lines), "lines")
+    if not builder.blocks:
+        builder.add(root.get_text(" "))
+    text = builder.text()
+    title = " ".join(title_tag.get_text().split()) if title_tag else ""
+    first_h1 = next((b for b in builder.blocks if b.kind == "heading" and b.level == 1), None)
+    title = title or (text[first_h1.start:first_h1.end] if first_h1 else "")
+    return text, (), merge_short_runs(text, builder.blocks), title
 
 
-def _read_pdf(data: bytes, source: str) -> tuple[str, tuple]:
-    from pypdf import PdfReader
+def _next_is_sibling_line(element) -> bool:
+    following = element.find_next_sibling()
+    return following is not None and following.name == element.name
+
+
+def _read_pdf(data: bytes, source: str) -> Read:
+    import pypdfium2 as pdfium
+
+    from .pdf import document_words, read_blocks, resolve_hyphens
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ReadError(source, strings.REASON_ENCRYPTED)
-        texts = ["\n".join(logical_order(line) for line in fold_forms(page.extract_text() or "").split("\n"))
-                 for page in reader.pages]
-    except ReadError:
-        raise
-    except Exception as err:  # pypdf fails in many ways on damaged files
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as err:
+        if "password" in str(err).lower():
+            raise ReadError(source, strings.REASON_ENCRYPTED) from err
         raise ReadError(source, strings.reason_corrupt_pdf(err)) from err
-    text, pages, pos = [], [], 0
-    for page_text in texts:
-        page_text = re.sub(r"[ \t]+\n", "\n", page_text.replace("\r\n", "\n")).strip()
-        pages.append((pos, pos + len(page_text) + 2))
-        text.append(page_text + "\n\n")
-        pos += len(page_text) + 2
-    return "".join(text), tuple(pages)
+    try:
+        blocks, title = read_blocks(document)
+    except Exception as err:  # PDFium reports damage page by page
+        raise ReadError(source, strings.reason_corrupt_pdf(err)) from err
+    finally:
+        document.close()
+    words = document_words(blocks)
+    builder = TextBuilder()
+    page_starts: dict[int, int] = {}
+    for block in blocks:
+        text, removed = resolve_hyphens(block.text, words)
+        added = builder.add(text, block.kind, 2 if block.kind == "heading" else 0, exact=True)
+        if added is None:
+            continue
+        for page, offset in block.pages:
+            page_starts.setdefault(page, added.start + offset - sum(r < offset for r in removed))
+    text = builder.text()
+    count = len(page_starts) and max(page_starts) + 1
+    starts = [page_starts.get(n) for n in range(count)]
+    for n in range(count - 1, -1, -1):  # a page without text starts where the next one does
+        if starts[n] is None:
+            starts[n] = starts[n + 1] if n + 1 < count else len(text)
+    pages = tuple((starts[n], starts[n + 1] if n + 1 < count else len(text) + 2) for n in range(count))
+    blocks_out = merge_short_runs(text, builder.blocks)
+    if not title:
+        first = next((b for b in blocks_out if b.kind == "heading"), None)
+        title = text[first.start:first.end] if first is not None and first.start == 0 else ""
+    return text, pages, blocks_out, title
 
 
-def _read_docx(data: bytes, source: str) -> tuple[str, tuple]:
+def _read_docx(data: bytes, source: str) -> Read:
     import docx
 
+    _check_zip(data, source)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as err:  # not a zip, or a zip without the parts a .docx needs
         raise ReadError(source, strings.reason_corrupt_docx(err)) from err
-    blocks = [p.text.strip() for p in document.paragraphs if p.text.strip()]
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                blocks.append(" | ".join(cells))
-    return "\n\n".join(blocks), ()
+    from docx.table import Table
+
+    builder = TextBuilder()
+    title = (document.core_properties.title or "").strip()
+    lines: list[str] = []  # consecutive list paragraphs
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            if lines:
+                builder.add("\n".join(lines), "lines")
+                lines = []
+            rows = []
+            for row in item.rows:
+                cells = [" ".join(c.text.split()) for c in row.cells]
+                if any(cells):
+                    rows.append(" | ".join(dict.fromkeys(c for c in cells if c)))  # merged cells repeat
+            builder.add("\n".join(rows), "lines")
+            continue
+        style = (item.style.name if item.style is not None else "") or ""
+        level = _docx_heading_level(style)
+        if style.startswith("List") or item._p.pPr is not None and item._p.pPr.numPr is not None:
+            lines.append(item.text)
+            continue
+        if lines:
+            builder.add("\n".join(lines), "lines")
+            lines = []
+        if level:
+            block = builder.add(item.text, "heading", level)
+            if block is not None and level == 1 and not title:
+                title = builder.text()[block.start:block.end]
+        else:
+            builder.add(item.text, "lines" if "\n" in item.text.strip() else "paragraph")
+    if lines:
+        builder.add("\n".join(lines), "lines")
+    text = builder.text()
+    return text, (), infer_headings(text, merge_short_runs(text, builder.blocks)), title
 
 
-_READERS: dict[str, Callable[[bytes, str], tuple[str, tuple]]] = {
+def _docx_heading_level(style: str) -> int:
+    if style == "Title":
+        return 1
+    match = re.match(r"Heading (\d)", style)
+    return int(match.group(1)) if match else 0
+
+
+def _check_zip(data: bytes, source: str) -> None:
+    """Refuse a zip bomb by what the archive says it unpacks to, before anything is unpacked."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise ReadError(source, strings.reason_corrupt_docx(err)) from err
+    total = 0
+    for member in members:
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if total > DOCX_MAX_UNPACKED or (member.file_size > DOCX_RATIO_FLOOR and ratio > DOCX_MAX_RATIO):
+            raise ReadError(source, strings.reason_zip_bomb(member.filename, total, ratio))
+
+
+_READERS: dict[str, Callable[[bytes, str], Read]] = {
     ".txt": _read_text,
-    ".md": _read_text,
-    ".markdown": _read_text,
+    ".md": _read_markdown,
+    ".markdown": _read_markdown,
     ".html": _read_html,
     ".htm": _read_html,
     ".pdf": _read_pdf,
@@ -197,10 +312,13 @@ _READERS: dict[str, Callable[[bytes, str], tuple[str, tuple]]] = {
 }
 
 
-def discover(paths: list[Path], on_error: Callable[[str, str], None]) -> list[tuple[Path, str]]:
+def discover(paths: list[Path], on_error: Callable[[str, str], None],
+             follow_links: bool = False) -> list[tuple[Path, str]]:
     """Files under the given paths, as (absolute path, source name), in a stable order.
 
-    Symlinked folders are followed once; a loop is reported instead of walked forever.
+    Symlinks that stay inside the folder are followed once (a loop is reported instead of walked
+    forever); those that lead out of it are reported and skipped unless `follow_links`: a link to
+    /etc in a shared folder must not put the system's files into answers.
     """
     found: dict[str, Path] = {}
     for root in paths:
@@ -210,6 +328,16 @@ def discover(paths: list[Path], on_error: Callable[[str, str], None]) -> list[tu
         if root.is_file():
             found[_source_name(root)] = absolute(root)
             continue
+        inside = os.path.realpath(root).rstrip("/") + "/"
+
+        def leaves(path: Path) -> bool:
+            if follow_links or not path.is_symlink():
+                return False
+            if (os.path.realpath(path).rstrip("/") + "/").startswith(inside):
+                return False
+            on_error(_source_name(path), strings.REASON_LINK_OUTSIDE)
+            return True
+
         seen: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
             stat = os.stat(dirpath)
@@ -218,7 +346,7 @@ def discover(paths: list[Path], on_error: Callable[[str, str], None]) -> list[tu
                 dirnames[:] = []
                 continue
             seen.add((stat.st_dev, stat.st_ino))
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not leaves(Path(dirpath) / d))
             for name in sorted(filenames):
                 path = Path(dirpath) / name
                 if name.startswith(".") or path.suffix.lower() not in SUPPORTED:
@@ -228,7 +356,8 @@ def discover(paths: list[Path], on_error: Callable[[str, str], None]) -> list[tu
                 except OSError as err:  # a dangling link or a link loop
                     on_error(_source_name(path), strings.reason_unreadable(err))
                     continue
-                found[_source_name(path)] = absolute(path)
+                if not leaves(path):
+                    found[_source_name(path)] = absolute(path)
     return [(path, source) for source, path in sorted(found.items())]
 
 

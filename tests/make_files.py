@@ -52,3 +52,94 @@ def docx(path: Path, paragraphs: list[str], table: list[list[str]] | None = None
                 grid.cell(r, c).text = cell
     document.save(str(path))
     return path
+
+
+# The lighthouse article of issue 9, in English and Arabic: numbers and a Latin name inside Arabic lines.
+LIGHTHOUSE_EN = [
+    "The Ravensholm lighthouse was built in 1847 by the engineer Margaret Ellery after more than forty ships "
+    "had been wrecked on the rocks of the bay. Merchants from the port of Hallow petitioned the crown for a "
+    "light, and the construction was funded by a toll of one penny on every ship that entered the harbour "
+    "between 1830 and 1845.",
+    "The tower stands 38 metres tall and its lamp can be seen from 22 nautical miles away on a clear night. "
+    "It was automated in 1978 and the last keeper, Thomas Hale, left the island in the spring of that year.",
+]
+LIGHTHOUSE_AR = [
+    "بُنيت منارة رافنسهولم عام 1847 على يد المهندسة مارغريت إليري بعد أن تحطمت أكثر من أربعين سفينة "
+    "على صخور الخليج. وقد طالب تجار ميناء هالو التاج بإقامة منارة، ومُوّل البناء برسمٍ قدره بنس واحد "
+    "على كل سفينة دخلت الميناء بين عامي 1830 و1845.",
+    "يبلغ ارتفاع البرج 38 متراً ويمكن رؤية مصباحه من مسافة 22 ميلاً بحرياً في الليالي الصافية. "
+    "وقد أصبحت المنارة آلية عام 1978 وغادر آخر حراسها، توماس هيل (Thomas Hale)، الجزيرة في ربيع ذلك العام.",
+]
+
+
+def shaped_pdf(path: Path, paragraphs: list[str], rtl: bool = False, title: str | None = None,
+               size: int = 12) -> Path:
+    """fpdf2 with HarfBuzz shaping (set_text_shaping), justified, a running header and page numbers:
+    how fpdf2 is meant to write Arabic."""
+    from fpdf import FPDF
+
+    class Paged(FPDF):
+        def header(self) -> None:
+            self.set_font("dejavu", size=8)
+            self.cell(0, 6, title or "Report", align="C", new_x="LMARGIN", new_y="NEXT")
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("dejavu", size=8)
+            self.cell(0, 10, f"{self.page_no()}", align="C")
+
+    document = Paged()
+    document.add_font("dejavu", fname=str(FONT))
+    document.set_text_shaping(use_shaping_engine=True, direction="rtl" if rtl else "ltr",
+                              script="arab" if rtl else "latn", language="ara" if rtl else "eng")
+    document.add_page()
+    if title:
+        document.set_font("dejavu", size=18)
+        document.multi_cell(0, 10, title, align="R" if rtl else "L", new_x="LMARGIN", new_y="NEXT")
+    document.set_font("dejavu", size=size)
+    for text in paragraphs:
+        document.multi_cell(0, 7, text, align="J", new_x="LMARGIN", new_y="NEXT")
+        document.ln(4)
+    document.output(str(path))
+    return path
+
+
+def chromium_pdf(path: Path, paragraphs: list[str], rtl: bool = False, title: str = "Report") -> Path:
+    """Printed by headless Chromium from an HTML page (its running header with date and title, and footer
+    with the page's address and number, included): how browsers and most office tools write PDFs."""
+    import html as html_lib
+
+    from eval.formats import chromium_print
+
+    page = path.with_suffix(".html")
+    body = "".join(f"<p>{html_lib.escape(p)}</p>" for p in paragraphs)
+    page.write_text(
+        f"<!doctype html><html lang='{'ar' if rtl else 'en'}' dir='{'rtl' if rtl else 'ltr'}'><head><meta charset='utf-8'>"
+        f"<title>{html_lib.escape(title)}</title><style>body{{font-family:'DejaVu Sans';font-size:12pt;"
+        f"text-align:justify;margin:2cm}}</style></head><body><h1>{html_lib.escape(title)}</h1>{body}</body></html>",
+        encoding="utf-8")
+    chromium_print(page, path)
+    page.unlink()
+    return path
+
+
+def styled_docx(path: Path, title: str, sections: list[tuple[str, list[str]]], items: list[str] = (),
+                table: list[list[str]] | None = None) -> Path:
+    """A .docx as Word writes one: Title and Heading styles, a bulleted list, a table."""
+    import docx as python_docx
+
+    document = python_docx.Document()
+    document.add_heading(title, level=0)
+    for heading, paragraphs in sections:
+        document.add_heading(heading, level=1)
+        for text in paragraphs:
+            document.add_paragraph(text)
+    for item in items:
+        document.add_paragraph(item, style="List Bullet")
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, cell in enumerate(row):
+                grid.cell(r, c).text = cell
+    document.save(str(path))
+    return path

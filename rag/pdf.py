@@ -1,0 +1,327 @@
+"""PDF pages to the text a reader sees: paragraphs in logical order, without running headers and footers.
+
+PDF stores glyphs at positions, not text. Text extractors that follow the content stream order
+(pypdf) return Arabic printed by Chromium with line halves swapped and numbers out of place, and
+keep every visual line and justified gap. So this reads each glyph with its position through
+PDFium (the engine Chrome uses; pypdfium2) and rebuilds the text itself:
+
+- glyphs on one baseline form a line; gaps wider than a fraction of the font size are spaces, so
+  justified text gets single spaces;
+- a line is put in logical order the way the Unicode bidi algorithm shows it, backwards: in a
+  right-to-left line the glyph order is reversed and left-to-right runs (Latin words, numbers,
+  and what lies between two of them) are put back; combining marks stay on their letter;
+- lines join into paragraphs unless a vertical gap, a change of font size or a short last line
+  ends one; a word hyphenated at a line end is joined; headings (larger type) are blocks of
+  their own;
+- small-type lines at the top or bottom edge, lines that repeat on most pages and lone page
+  numbers are running headers and footers and are dropped;
+- a paragraph that does not end a sentence at the foot of a page continues on the next page.
+"""
+from __future__ import annotations
+
+import bisect
+import ctypes
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass, field
+
+from .text import fold_forms
+
+_ARABIC = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe]")
+_STRONG_LTR = re.compile("[A-Za-z0-9\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9]")
+_SENTENCE_END = re.compile(r"[.!?؟…:;؛]['\"»”’)\]]*$")
+_PAGE_NUMBER = re.compile(r"^\W*(?:page|p\.|صفحة|الصفحة)?\s*\d+\s*(?:(?:/|of|من)\s*\d+)?\W*$", re.IGNORECASE)
+HYPHEN = "\x02"  # a hyphen at a line end, until the whole text shows whether the word is hyphenated
+_DOUBLE_OPEN = re.compile(r"\(([^()\n]{1,80})\((?!\w)")
+_MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")
+# Between two words of the content stream, any visible gap is a space; within one, only a gap wider
+# than a space (text laid out word by word without space glyphs).
+SPACE_GAP = 0.15
+WIDE_GAP = 0.3
+PARAGRAPH_GAP = 1.35  # a baseline step this many times the usual line step starts a paragraph
+EDGE = 0.08  # the top and bottom share of the page where running headers and footers live
+
+
+@dataclass
+class Line:
+    text: str
+    y: float  # baseline, PDF units (upwards)
+    size: float  # font size (glyph box height)
+    left: float
+    right: float
+    rtl: bool
+
+
+@dataclass
+class Block:
+    text: str
+    kind: str  # "heading" or "paragraph"
+    # (0-based page, offset in text where that page's part begins): one entry, or more when the
+    # paragraph runs on over a page break.
+    pages: list[tuple[int, int]] = field(default_factory=list)
+
+
+def page_lines(textpage, page_height: float) -> list[Line]:
+    """The visual lines of one page, top to bottom, each in logical order."""
+    import pypdfium2.raw as raw
+
+    handle = textpage.raw
+    glyphs = []  # (x origin, y origin, size, ink left, ink right, char, is_mark, ink centre, stream index)
+    spaces: list[tuple[int, float]] = []  # space glyphs of the content stream: (stream index, y origin)
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))  # the glyph's ink box
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    for i in range(raw.FPDFText_CountChars(handle)):
+        if raw.FPDFText_IsGenerated(handle, i) == 1:
+            continue  # PDFium's guessed spaces and line breaks; we place our own
+        code = raw.FPDFText_GetUnicode(handle, i)
+        if code in (0, 0xFFFE, 0xFFFF) or not 0 < code < 0x110000:
+            continue
+        char = chr(code)
+        if char.isspace():
+            raw.FPDFText_GetCharOrigin(handle, i, ctypes.byref(ox), ctypes.byref(oy))
+            spaces.append((i, oy.value))
+            continue
+        if code == 2 or raw.FPDFText_IsHyphen(handle, i) == 1:
+            char = HYPHEN  # PDFium's code for a hyphen that ends a line
+        elif unicodedata.category(char) in ("Cc", "Cf"):
+            continue
+        raw.FPDFText_GetCharOrigin(handle, i, ctypes.byref(ox), ctypes.byref(oy))
+        raw.FPDFText_GetCharBox(handle, i, ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+        size = raw.FPDFText_GetFontSize(handle, i)
+        if size <= 1.0:  # some writers scale a 1-point font by the text matrix
+            size = max(top.value - bottom.value, 1.0)
+        glyphs.append((ox.value, oy.value, size, left.value, right.value, char,
+                       unicodedata.category(char) == "Mn", (left.value + right.value) / 2, i))
+    if not glyphs:
+        return []
+    glyphs.sort(key=lambda g: -g[1])
+    rows: list[list[tuple]] = []
+    for glyph in glyphs:
+        if rows and abs(rows[-1][0][1] - glyph[1]) <= 0.35 * max(glyph[2], rows[-1][0][2]):
+            rows[-1].append(glyph)
+        else:
+            rows.append([glyph])
+    return [line for row in rows if (line := _line(row, spaces)) is not None]
+
+
+def _line(row: list[tuple], spaces: list[tuple[int, float]]) -> Line | None:
+    # Visual order, left to right. The characters of one ligature glyph share an origin, and PDFium
+    # gives each a slice of the glyph's box in visual order, so the ink centre orders them too.
+    # A combining mark drawn over its letter belongs to it; one that PDFium gives a slice of a
+    # ligature's box of its own (مّ) is ordered like any other glyph.
+    letters = [g for g in row if not g[6]]
+    floating = [g for g in row if g[6] and any(b[3] < g[7] < b[4] for b in letters)]
+    bases = sorted((g for g in row if not (g[6] and g in floating)), key=lambda g: g[7])
+    if not bases:
+        return None
+    # Gaps are measured between whole glyphs: the characters of a ligature share its box.
+    boxes: dict[float, list[float]] = {}
+    for g in bases:
+        box = boxes.setdefault(round(g[0] / (0.01 * g[2])), [g[3], g[4]])
+        box[0], box[1] = min(box[0], g[3]), max(box[1], g[4])
+    tokens = [[g[5], *boxes[round(g[0] / (0.01 * g[2]))], g[8]] for g in bases]  # [text, left, right, stream index]
+    for mark in floating:
+        nearest = min(range(len(bases)), key=lambda k: abs(bases[k][7] - mark[7]) + (1e9 if bases[k][6] else 0))
+        tokens[nearest][0] += mark[5]
+    size = statistics.median(g[2] for g in bases)
+    baseline = statistics.median(g[1] for g in bases)
+    # Chromium also writes a space glyph where it starts a run for a raised letter (one carrying a
+    # mark, as in برسمٍ); only spaces on the line's baseline separate words.
+    separators = [i for i, y in spaces if abs(y - baseline) < 0.1 * size]
+    spaced: list[str] = []
+    for k, token in enumerate(tokens):
+        if k:
+            gap = token[1] - tokens[k - 1][2]
+            lo, hi = sorted((token[3], tokens[k - 1][3]))
+            separated = bisect.bisect_right(separators, lo) < bisect.bisect_left(separators, hi)
+            if gap > WIDE_GAP * size or (separated and gap > SPACE_GAP * size):
+                spaced.append(" ")
+        spaced.append(token[0])
+    tokens = spaced
+    arabic = sum(bool(_ARABIC.match(t)) for t in tokens)
+    latin = sum(bool(_STRONG_LTR.match(t)) and not t.isdigit() for t in tokens)
+    rtl = arabic > latin
+    text = fold_forms("".join(visual_to_logical(tokens, rtl)))
+    if rtl and _article_score(fold_forms("".join(tokens))) > _article_score(text):
+        # A writer without bidi (fpdf2 unshaped) stores Arabic left to right in logical order.
+        text = fold_forms("".join(tokens))
+    return Line(text=text, y=row[0][1], size=size, left=min(g[3] for g in bases), right=max(g[4] for g in bases), rtl=rtl)
+
+
+def _article_score(text: str) -> int:
+    """Words opening with the article ال minus words closing with its mirror image لا: positive for
+    Arabic in logical order, negative for Arabic reversed."""
+    words = text.split()
+    return sum(w.startswith("ال") for w in words) - sum(w.rstrip(".,،؛:!؟?").endswith("لا") for w in words)
+
+
+def visual_to_logical(tokens: list[str], rtl: bool) -> list[str]:
+    """Tokens (glyph clusters and spaces) in left-to-right visual order, as a reader reads them.
+
+    Each token is strong right-to-left (Arabic), strong left-to-right (Latin, digits) or neutral
+    (spaces, punctuation). Neutrals between two tokens of one direction take that direction; the
+    others take the line's. A right-to-left line is reversed whole and its left-to-right runs are
+    reversed back; a left-to-right line only has its right-to-left runs reversed.
+    """
+    kinds = ["R" if _ARABIC.match(t) else "L" if _STRONG_LTR.match(t) else "N" for t in tokens]
+    inner = "L" if rtl else "R"  # the direction of the embedded runs to restore
+    out = list(tokens)
+    runs: list[tuple[int, int]] = []
+    k = 0
+    while k < len(out):
+        if kinds[k] != inner:
+            k += 1
+            continue
+        end = last = k
+        while end + 1 < len(out) and kinds[end + 1] != ("R" if inner == "L" else "L"):
+            end += 1
+            if kinds[end] == inner:
+                last = end
+        runs.append((k, last + 1))
+        k = last + 1
+    for start, end in runs:
+        out[start:end] = out[start:end][::-1]
+    if rtl:
+        out.reverse()
+        # Mirrored glyphs were mapped to their mirror image's character; reading order flips them back.
+        out = [t.translate(_MIRRORED) if kind != "L" else t
+               for t, kind in zip(out, reversed(_run_kinds(kinds, runs)))]
+    return out
+
+
+def _run_kinds(kinds: list[str], runs: list[tuple[int, int]]) -> list[str]:
+    inside = set()
+    for start, end in runs:
+        inside.update(range(start, end))
+    return ["L" if k in inside else kind for k, kind in enumerate(kinds)]
+
+
+def strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[Line]]:
+    """Drop running headers, footers and page numbers."""
+    sizes = [line.size for lines in pages for line in lines for _ in range(max(1, len(line.text) // 10))]
+    if not sizes:
+        return pages
+    body = statistics.median(sizes)
+
+    def key(line: Line) -> str:
+        return re.sub(r"\d+", "#", " ".join(line.text.split()))
+
+    edges: dict[str, int] = {}
+    for lines in pages:
+        for candidate in {key(line) for line in lines[:2] + lines[-2:]}:
+            edges[candidate] = edges.get(candidate, 0) + 1
+    repeated = {k for k, n in edges.items() if len(pages) >= 2 and n >= max(2, 0.5 * len(pages))}
+    out = []
+    for lines, height in zip(pages, heights):
+        kept = []
+        for n, line in enumerate(lines):
+            at_edge = line.y > height * (1 - EDGE) or line.y < height * EDGE
+            at_end = n < 2 or n >= len(lines) - 2
+            if at_edge and (line.size < 0.9 * body or _PAGE_NUMBER.match(line.text)):
+                continue
+            if at_end and key(line) in repeated:
+                continue
+            kept.append(line)
+        out.append(kept)
+    return out
+
+
+def page_blocks(lines: list[Line], page: int, body: float) -> list[Block]:
+    """Lines of one page into headings and paragraphs."""
+    if not lines:
+        return []
+    steps = [a.y - b.y for a, b in zip(lines, lines[1:]) if abs(a.size - b.size) < 0.1 * body and a.y > b.y]
+    step = statistics.median(steps) if steps else 1.5 * body
+    body_lines = [l for l in lines if abs(l.size - body) < 0.15 * body] or lines
+    lo, hi = min(l.left for l in body_lines), max(l.right for l in body_lines)
+    width = max(hi - lo, 1.0)
+    blocks: list[Block] = []
+    previous: Line | None = None
+    for line in lines:
+        heading = line.size > 1.15 * body
+        kind = "heading" if heading else "paragraph"
+        new = (previous is None or blocks[-1].kind != kind
+               or previous.y - line.y > PARAGRAPH_GAP * step
+               or abs(previous.size - line.size) > 0.1 * body
+               or (not heading and _ends_short(previous, lo, hi, width)))
+        if new:
+            blocks.append(Block(line.text, kind, [(page, 0)]))
+        else:
+            blocks[-1].text = join_lines(blocks[-1].text, line.text)
+        previous = line
+    return blocks
+
+
+def _ends_short(line: Line, lo: float, hi: float, width: float) -> bool:
+    """The last line of a paragraph: it ends a sentence well before the text's far edge."""
+    short = (line.left - lo if line.rtl else hi - line.right) > 0.15 * width
+    return short and bool(_SENTENCE_END.search(line.text))
+
+
+def join_lines(first: str, second: str) -> str:
+    """One text from two wrapped lines. A hyphen at the break is kept as a marker for resolve_hyphens;
+    punctuation that a writer wrapped onto the next line stays on its word."""
+    first = re.sub(r"-$", HYPHEN, first)
+    if first.endswith(HYPHEN) or re.search(r"[–—/]$", first) or re.match(r"[،؛؟.,:;!?)\]»”]", second):
+        return first + second
+    return f"{first} {second}"
+
+
+def resolve_hyphens(text: str, words: set[str]) -> tuple[str, list[int]]:
+    """A line-end hyphen goes where the text has the word whole elsewhere ("pro-/duction"), and stays
+    where it does not ("3rd-/and-9"). Returns the text and the offsets (in `text`) of removed hyphens."""
+    if HYPHEN not in text:
+        return text, []
+    removed: list[int] = []
+
+    def mend(match: re.Match) -> str:
+        whole = match.group(1) + match.group(2)
+        if whole.casefold() in words:
+            removed.append(match.start(2) - 1)
+            return whole
+        return f"{match.group(1)}-{match.group(2)}"
+
+    text = re.sub(rf"(\w+){HYPHEN}(\w+)", mend, text)
+    return text.replace(HYPHEN, "-"), removed
+
+
+def document_words(blocks: list[Block]) -> set[str]:
+    return {w.casefold() for b in blocks for w in re.findall(r"\w+", b.text.replace(HYPHEN, "-"))}
+
+
+def read_blocks(document) -> tuple[list[Block], str]:
+    """The document's blocks across all pages, and its title (from the metadata, if any)."""
+    pages: list[list[Line]] = []
+    heights: list[float] = []
+    for index in range(len(document)):
+        page = document[index]
+        textpage = page.get_textpage()
+        try:
+            heights.append(page.get_height())
+            pages.append(page_lines(textpage, heights[-1]))
+        finally:
+            textpage.close()
+            page.close()
+    pages = strip_running(pages, heights)
+    sizes = [line.size for lines in pages for line in lines for _ in range(max(1, len(line.text) // 10))]
+    body = statistics.median(sizes) if sizes else 12.0
+    blocks: list[Block] = []
+    for number, lines in enumerate(pages):
+        here = page_blocks(lines, number, body)
+        if (blocks and here and blocks[-1].kind == here[0].kind == "paragraph"
+                and not _SENTENCE_END.search(blocks[-1].text)):
+            # The paragraph runs on over the page break.
+            joined = join_lines(blocks[-1].text, here[0].text)
+            blocks[-1].pages.append((number, len(joined) - len(here[0].text)))
+            blocks[-1].text = joined
+            here = here[1:]
+        blocks.extend(here)
+    for block in blocks:
+        if _ARABIC.search(block.text):  # a closing bracket mirrored twice: "(Thomas Hale(" in an Arabic line
+            block.text = _DOUBLE_OPEN.sub(r"(\1)", block.text)
+    try:
+        title = (document.get_metadata_dict().get("Title") or "").strip()
+    except Exception:  # metadata is optional and sometimes malformed
+        title = ""
+    return blocks, title
