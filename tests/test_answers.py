@@ -114,3 +114,15 @@ def test_cli_interactive_loop(seed_engine):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("[1]") >= 2 and "gaza-stabilisation-force-pakistan" in result.stdout
+
+
+def test_bracketed_numbers_in_a_document_are_not_citation_markers(fresh_engine, tmp_path):
+    (tmp_path / "dam.en.txt").write_text(
+        "The valley dam\n\nThe 2023 survey [2] found that most residents of the valley support the new dam. "
+        "Critics [3, 4] say that the dam will flood farmland along the river.\n", encoding="utf-8")
+    fresh_engine.index([tmp_path / "dam.en.txt"])
+    answer = fresh_engine.ask("What did the survey find about the dam?")
+    assert not answer.abstained and "survey ［2］ found" in answer.text
+    # The only markers left are the answer's own, and each names a citation.
+    markers = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.n for c in answer.citations} == {1}
