@@ -20,6 +20,8 @@ from .types import Block, Document
 DOCX_MAX_UNPACKED = 300_000_000  # bytes, all members together
 DOCX_MAX_RATIO = 100  # unpacked / packed, for a member larger than DOCX_RATIO_FLOOR
 DOCX_RATIO_FLOOR = 5_000_000
+PDF_MAX_UNPACKED = 200_000_000  # bytes of compressed PDF streams, images aside
+_STREAM = re.compile(rb"stream\r?\n")
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
@@ -199,6 +201,7 @@ def _read_pdf(data: bytes, source: str) -> Read:
 
     from .pdf import document_words, read_blocks, resolve_hyphens
 
+    _check_pdf_streams(data, source)
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as err:
@@ -233,6 +236,30 @@ def _read_pdf(data: bytes, source: str) -> Read:
         first = next((b for b in blocks_out if b.kind == "heading"), None)
         title = text[first.start:first.end] if first is not None and first.start == 0 else ""
     return text, pages, blocks_out, title
+
+
+def _check_pdf_streams(data: bytes, source: str) -> None:
+    """Refuse a PDF whose compressed streams (other than images, which text extraction never decodes)
+    unpack to more than PDF_MAX_UNPACKED: PDFium would hold each one whole in memory. Counted by
+    unpacking in slices that are thrown away, so the check itself stays small."""
+    import zlib
+
+    total = 0
+    for match in _STREAM.finditer(data):
+        head = data[max(0, match.start() - 1024) : match.start()]
+        head = head[head.rfind(b"<<"):]
+        if b"/FlateDecode" not in head or b"/Image" in head:
+            continue
+        inflater = zlib.decompressobj()
+        pending = data[match.end() : match.end() + 64_000_000]
+        while pending and not inflater.eof:
+            try:
+                total += len(inflater.decompress(pending, 1 << 20))
+            except zlib.error:
+                break  # damaged: PDFium will say so
+            pending = inflater.unconsumed_tail
+            if total > PDF_MAX_UNPACKED:
+                raise ReadError(source, strings.reason_pdf_bomb(total))
 
 
 def _read_docx(data: bytes, source: str) -> Read:

@@ -69,6 +69,10 @@ def reason_zip_bomb(member: str, size: int, ratio: float) -> str:
             "more than a real document does")
 
 
+def reason_pdf_bomb(size: int) -> str:
+    return f"refused: the PDF's compressed streams unpack to more than {size / 1e6:.0f} MB, more than a real document's"
+
+
 def reason_too_many_chunks(count: int, limit: int) -> str:
     return (f"too many passages ({count:,}; the limit per document is {limit:,}, "
             "max_chunks_per_document in rag/settings.py): split the file")

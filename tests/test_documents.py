@@ -209,3 +209,29 @@ def test_symlinks_out_of_the_folder_are_skipped_unless_asked(tmp_path):
     assert all("leads out of the indexed folder" in reason for _, reason in errors)
     found = discover([docs], lambda source, reason: None, follow_links=True)
     assert sorted(p.name for p, _ in found) == ["a.txt", "hosts.txt", "inside.txt", "secret.txt"]
+
+
+def test_pdf_flate_bomb_is_refused_before_pdfium_unpacks_it(tmp_path):
+    import zlib
+
+    packer = zlib.compressobj(9)
+    bomb = b"".join(packer.compress(b" " * 10_000_000) for _ in range(21)) + packer.flush()  # 210 MB of spaces
+    content = b"BT /F1 12 Tf 72 720 Td (Hello.) Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [4 0 R 5 0 R] "
+               b"/Resources << /Font << /F1 6 0 R >> >> >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(bomb) + bomb + b"\nendstream",
+               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 7\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(bytes(out))
+    assert len(out) < 300_000
+    with pytest.raises(ReadError, match="refused: the PDF's compressed streams unpack to more than"):
+        read(path)
