@@ -84,22 +84,3 @@ def _add_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]], 
                 pos += 1
     if pos < end:
         spans.append((pos, end))
-
-
-_LTR_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:%/\-]*[A-Za-z0-9%]|[A-Za-z0-9]")
-
-
-def logical_order(line: str) -> str:
-    """Undo visual ordering of an Arabic line, as some PDF writers store it.
-
-    In logical order the article ال opens many words; stored right-to-left-reversed it shows up
-    closing them as لا. A line where the reversed article wins is reversed back, keeping Latin and
-    digit runs (which the writer did not reverse) as they were.
-    """
-    words = line.split()
-    opens = sum(w.startswith("ال") for w in words)
-    closes = sum(w.rstrip(".,،؛:!؟?").endswith("لا") for w in words)
-    if closes <= opens:
-        return line
-    reversed_line = line[::-1]
-    return _LTR_RUN.sub(lambda m: m.group()[::-1], reversed_line)

@@ -1,4 +1,5 @@
-from rag.text import detect_language, fold_forms, logical_order, normalize, sentence_spans
+from rag.pdf import visual_to_logical
+from rag.text import detect_language, fold_forms, normalize, sentence_spans
 
 
 def test_normalize_unifies_arabic_spellings():
@@ -51,8 +52,9 @@ def test_spans_are_offsets_into_the_text():
 
 
 def test_visually_ordered_arabic_is_put_back_in_logical_order():
-    logical = "تسعى الإدارة الأمريكية لإقناع باكستان بنشر 5000 جندي في PDF العام."
-    visual = logical[::-1].replace("0005", "5000").replace("FDP", "PDF")  # how some PDF writers store it
-    assert logical_order(visual) == logical
-    assert logical_order(logical) == logical
-    assert logical_order("An English line stays as it is.") == "An English line stays as it is."
+    """Glyphs as a PDF places them, left to right, read back as the bidi algorithm shows them."""
+    logical = "تسعى الإدارة لنشر 5000 جندي (PDF 2.0) في العام."
+    visual = ".ماعلا يف (PDF 2.0) يدنج 5000 رشنل ةرادإلا ىعست"  # digits and Latin keep their order
+    assert "".join(visual_to_logical(list(visual), rtl=True)) == logical  # brackets drawn mirrored, read right
+    english = "An English line with مكب ابحرم inside."  # an Arabic phrase inside, drawn right to left
+    assert "".join(visual_to_logical(list(english), rtl=False)) == "An English line with مرحبا بكم inside."
