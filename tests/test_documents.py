@@ -235,3 +235,23 @@ def test_pdf_flate_bomb_is_refused_before_pdfium_unpacks_it(tmp_path):
     assert len(out) < 300_000
     with pytest.raises(ReadError, match="refused: the PDF's compressed streams unpack to more than"):
         read(path)
+
+
+@needs_chromium
+def test_lighthouse_pdfs_answer_with_whole_sentences_in_reading_order(tmp_path, fresh_engine):
+    """Issue 9's lighthouse: printed by Chromium in Arabic and English, asked in both languages."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    make_files.chromium_pdf(docs / "lighthouse.ar.pdf", LIGHTHOUSE_AR, rtl=True, title="منارة رافنسهولم")
+    make_files.chromium_pdf(docs / "lighthouse.en.pdf", LIGHTHOUSE_EN, title="The Ravensholm lighthouse")
+    assert not fresh_engine.index([docs]).failed
+    sentences_ar, sentences_en = first_sentences(LIGHTHOUSE_AR), first_sentences(LIGHTHOUSE_EN)
+    for question, expected in [("متى بنيت المنارة؟", sentences_ar[0]), ("كم يبلغ ارتفاع البرج؟", sentences_ar[2]),
+                               ("How tall is the tower?", sentences_en[2]),
+                               ("Who paid for the lighthouse?", sentences_en[1])]:
+        answer = fresh_engine.ask(question)
+        assert not answer.abstained, question
+        assert expected in answer.text, (question, answer.text)
+        for citation in answer.citations:
+            for start, end in citation.highlights:  # every quote is a whole sentence of the document
+                assert citation.text[start:end] in sentences_ar + sentences_en, citation.text[start:end]
