@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Iterator
 
 from .layout import is_short_line, plain_layout
-from .text import sentence_spans
+from .text import iter_sentence_spans, sentence_spans
 from .types import Block, Chunk, Document, Sentence
 
 MIN_SENTENCE_CHARS = 20  # shorter spans are headings or fragments: neither matchable nor quotable
@@ -54,19 +55,21 @@ def chunk_document(doc: Document, max_chars: int, min_chars: int, max_chunks: in
         elif end - start > max_chars:
             for n, (s, e) in enumerate(_split_long(doc.text, start, end, max_chars)):
                 spans.append((s, max(s, min(body, e)) if n == 0 else s, e, context))
+                _check_count(doc, spans, max_chunks, max_chars)
         else:
             spans.append((start, body, end, context))
-        if max_chunks is not None and len(spans) > max_chunks:
-            from . import strings
-            from .readers import ReadError
-
-            total = len(spans) + _estimate_rest(doc.text, end, max_chars)
-            raise ReadError(doc.source, strings.reason_too_many_chunks(total, max_chunks))
+        _check_count(doc, spans, max_chunks, max_chars)
     return [_make_chunk(doc, s, e, c, b - s) for s, b, e, c in spans]
 
 
-def _estimate_rest(text: str, offset: int, max_chars: int) -> int:
-    return (len(text) - offset) // max_chars
+def _check_count(doc: Document, spans: list, max_chunks: int | None, max_chars: int) -> None:
+    """Refuse as soon as the limit is passed, with an estimate of the whole, before more is held."""
+    if max_chunks is not None and len(spans) > max_chunks:
+        from . import strings
+        from .readers import ReadError
+
+        estimate = len(spans) + (len(doc.text) - spans[-1][2]) // max_chars
+        raise ReadError(doc.source, strings.reason_too_many_chunks(estimate, max_chunks))
 
 
 def _context(title: str, headings: list[str]) -> str:
@@ -90,14 +93,17 @@ def search_text(chunk: Chunk) -> str:
     return f"{chunk.heading}{CONTEXT_SEPARATOR}" + "\n".join(lines)
 
 
-def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
-    pieces: list[tuple[int, int]] = []
-    for s, e in sentence_spans(text, start, end, max_chars=max_chars):
-        if pieces and e - pieces[-1][0] <= max_chars:
-            pieces[-1] = (pieces[-1][0], e)
+def _split_long(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
+    piece: tuple[int, int] | None = None
+    for s, e in iter_sentence_spans(text, start, end, max_chars=max_chars):
+        if piece is not None and e - piece[0] <= max_chars:
+            piece = (piece[0], e)
         else:
-            pieces.append((s, e))
-    return pieces
+            if piece is not None:
+                yield piece
+            piece = (s, e)
+    if piece is not None:
+        yield piece
 
 
 def _make_chunk(doc: Document, start: int, end: int, context: str, body: int) -> Chunk:

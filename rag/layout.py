@@ -65,31 +65,60 @@ class TextBuilder:
         return "".join(self.parts)
 
 
+class _Runs:
+    """Blocks in, blocks out, with runs of RUN or more short ones (a list, a table, a word list one
+    entry a line or a paragraph) merged into one "lines" block. Holds at most RUN blocks, so a file of a
+    million short lines never becomes a million blocks at once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.out: list[Block] = []
+        self.run: list[Block] = []
+        self.span: tuple[int, int] | None = None  # the run, once it is long enough to merge
+        self.merge = False
+
+    def add(self, block: Block) -> None:
+        if block.kind in ("paragraph", "lines") and self._short(block):
+            if self.span is not None:
+                self.span = (self.span[0], block.end)
+                self.merge = self.merge or block.kind == "lines"
+                return
+            self.run.append(block)
+            if len(self.run) >= RUN or (len(self.run) > 1 and any(b.kind == "lines" for b in self.run)):
+                self.span, self.run = (self.run[0].start, block.end), []
+            return
+        self.flush()
+        self.out.append(block)
+
+    def flush(self) -> None:
+        if self.span is not None:
+            self.out.append(Block(self.span[0], self.span[1], "lines"))
+        self.out.extend(self.run)
+        self.run, self.span = [], None
+
+    def _short(self, block: Block) -> bool:
+        text = self.text[block.start : block.end]
+        if block.kind == "paragraph":  # a line break inside a paragraph only wraps it
+            return is_short_line(text)
+        return all(is_short_line(line) for line in text.split("\n"))
+
+    def blocks(self) -> list[Block]:
+        self.flush()
+        return self.out
+
+
 def merge_short_runs(text: str, blocks: list[Block]) -> list[Block]:
-    """Runs of RUN or more short paragraphs (a list, a table, a word list one entry a paragraph) become
-    one "lines" block; a short paragraph just before prose is a heading when its reader could not tell."""
-    out: list[Block] = []
-    k = 0
-    while k < len(blocks):
-        block = blocks[k]
-        if block.kind not in ("paragraph", "lines") or not _all_short(text, block):
-            out.append(block)
-            k += 1
-            continue
-        end = k
-        while end + 1 < len(blocks) and blocks[end + 1].kind in ("paragraph", "lines") and _all_short(text, blocks[end + 1]):
-            end += 1
-        run = blocks[k : end + 1]
-        if len(run) >= RUN or any(b.kind == "lines" for b in run) and len(run) > 1:
-            out.append(Block(run[0].start, run[-1].end, "lines"))
-        else:
-            out.extend(run)
-        k = end + 1
-    return out
+    runs = _Runs(text)
+    for block in blocks:
+        runs.add(block)
+    return runs.blocks()
 
 
-def _all_short(text: str, block: Block) -> bool:
-    return all(is_short_line(line) for line in text[block.start : block.end].split("\n"))
+_LINE = re.compile(r"[^\n]+")
+
+
+def _structural(line: str) -> bool:
+    return bool(_ROW.match(line) or _MD_HEADING.match(line))
 
 
 def plain_layout(text: str) -> tuple[str, list[Block]]:
@@ -98,34 +127,47 @@ def plain_layout(text: str) -> tuple[str, list[Block]]:
     A hard-wrapped paragraph (a README, an e-mail, exported text) is recognised by its line width:
     a break where the next line's first word would not have fitted on the line is wrapping. Text
     written one paragraph per line, like the seed article, has lines far wider than any wrap
-    column and keeps its breaks.
+    column and keeps its breaks. Lines are streamed, never all held at once.
     """
-    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
-    prose = [e - s for s, e in lines if not (_ROW.match(text[s:e]) or _MD_HEADING.match(text[s:e]))]
-    width = max(prose, default=0)
-    wrapped = WRAP_MIN <= width <= WRAP_MAX and sum(w >= 0.8 * width for w in prose) >= 3
-    chars = list(text)
-    units: list[tuple[int, int]] = []  # logical lines, wrapping folded
-    for k, (start, end) in enumerate(lines):
-        line = text[start:end]
-        if units and wrapped and _continues(text, lines[k - 1], (start, end), width):
-            chars[start - 1] = " "
-            units[-1] = (units[-1][0], end)
-        elif line.strip():
-            units.append((start, end))
-    text = "".join(chars)
-    blocks: list[Block] = []
-    for start, end in units:
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start >= end:
-            continue
-        line = text[start:end]
-        heading = _MD_HEADING.match(line)
-        blocks.append(Block(start, end, "heading" if heading else "paragraph", len(heading.group(1)) if heading else 0))
-    return text, infer_headings(text, merge_short_runs(text, blocks))
+    width = max((m.end() - m.start() for m in _LINE.finditer(text) if not _structural(m.group())), default=0)
+    wrapped = False
+    if WRAP_MIN <= width <= WRAP_MAX:
+        near = (1 for m in _LINE.finditer(text) if m.end() - m.start() >= 0.8 * width and not _structural(m.group()))
+        wrapped = sum(1 for _, _ in zip(near, range(3))) >= 3
+    folds: list[int] = []  # line breaks that only wrap a paragraph
+    runs = _Runs(text)
+    previous: tuple[int, int] | None = None
+    unit: tuple[int, int] | None = None
+    for match in _LINE.finditer(text):
+        if unit is not None and wrapped and _continues(text, previous, match.span(), width):
+            folds.append(match.start() - 1)
+            unit = (unit[0], match.end())
+        else:
+            if unit is not None:
+                _add_unit(text, unit, runs)
+            unit = match.span() if match.group().strip() else None
+        previous = match.span()
+    if unit is not None:
+        _add_unit(text, unit, runs)
+    if folds:
+        pieces, last = [], 0
+        for fold in folds:
+            pieces += [text[last:fold], " "]
+            last = fold + 1
+        text = "".join(pieces) + text[last:]
+    runs.text = text
+    return text, infer_headings(text, runs.blocks())
+
+
+def _add_unit(text: str, unit: tuple[int, int], runs: _Runs) -> None:
+    start, end = unit
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        heading = _MD_HEADING.match(text[start:end])
+        runs.add(Block(start, end, "heading" if heading else "paragraph", len(heading.group(1)) if heading else 0))
 
 
 def _continues(text: str, previous: tuple[int, int], line: tuple[int, int], width: int) -> bool:
@@ -133,10 +175,11 @@ def _continues(text: str, previous: tuple[int, int], line: tuple[int, int], widt
     if previous[1] + 1 != line[0]:
         return False  # a blank line between them
     before, after = text[previous[0]:previous[1]], text[line[0]:line[1]]
-    if any(p.match(after) for p in (_ITEM, _ROW, _MD_HEADING)) or _ROW.match(before) or _MD_HEADING.match(before):
+    if not before.strip() or not after.strip():
         return False
-    first_word = after.split()[0] if after.split() else ""
-    return len(before.rstrip()) + 1 + len(first_word) > width - 1
+    if any(p.match(after) for p in (_ITEM, _ROW, _MD_HEADING)) or _structural(before):
+        return False
+    return len(before.rstrip()) + 1 + len(after.split()[0]) > width - 1
 
 
 def infer_headings(text: str, blocks: list[Block]) -> list[Block]:

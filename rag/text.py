@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterator
 
 from .types import Language
 
@@ -55,14 +56,21 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, max_chars:
     A sentence longer than max_chars is cut further at Arabic or Latin commas so that no
     single unit swamps a chunk or an extractive answer.
     """
+    return list(iter_sentence_spans(text, start, end, max_chars))
+
+
+def iter_sentence_spans(text: str, start: int = 0, end: int | None = None, max_chars: int = 400) -> Iterator[tuple[int, int]]:
+    """sentence_spans, one at a time: a word list of a million lines is never a million spans at once."""
     end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
     pos = start
     for match in _SENTENCE_END.finditer(text, start, end):
+        spans: list[tuple[int, int]] = []
         _add_trimmed(text, pos, match.end(), spans, max_chars)
+        yield from spans
         pos = match.end()
+    spans = []
     _add_trimmed(text, pos, end, spans, max_chars)
-    return spans
+    yield from spans
 
 
 def _add_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]], max_chars: int) -> None:
