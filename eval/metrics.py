@@ -12,6 +12,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from rag.text import fold_whitespace, normalize
+from rag.types import Verification
 
 KS = (1, 3, 5, 10)
 LANGUAGES = ("ar", "en")
@@ -66,6 +67,10 @@ class QuestionRow:
     top_score: float | None = None
     support: float | None = None
     translingual: bool = False
+    # Answers written by an LLM: the check's findings (None: extractive, or the LLM was not asked), and
+    # whether the answer holds a gold answer in the question's own language (None: the set has none).
+    verification: Verification | None = None
+    has_reader_gold: bool | None = None
 
     @property
     def first_relevant_rank(self) -> int | None:
@@ -85,6 +90,8 @@ class QuestionRow:
             "support": self.support,
             "translingual": self.translingual,
             "latency_ms": round(self.latency_ms, 1),
+            "answer_has_reader_gold": self.has_reader_gold,
+            "verification": asdict(self.verification) if self.verification is not None else None,
             "answer": self.answer,
             "citations": [{**asdict(c), "quotes": list(c.quotes)} for c in self.citations],
         }
@@ -143,6 +150,45 @@ def false_abstain(rows: Sequence[QuestionRow]) -> float | None:
     return _mean([row.abstained for row in rows if row.answerable])
 
 
+def answer_has_reader_gold(rows: Sequence[QuestionRow]) -> float | None:
+    """Share of answerable questions whose answer holds a gold answer in the question's language (an
+    English reader of an Arabic library needs the English answer); over questions that have one."""
+    return _mean([bool(row.has_reader_gold) for row in rows if row.answerable and row.has_reader_gold is not None])
+
+
+LLM_METRICS = ("llm_answered", "answer_language_rate", "supported_sentence_rate", "citation_recall_llm",
+               "citation_precision_llm", "llm_fallback", "llm_refused_unanswerable", "first_token_ms_p50",
+               "first_token_ms_p95")
+
+
+def llm_metrics(rows: Sequence[QuestionRow]) -> dict[str, float | None]:
+    """What the citation check found in the LLM's own replies, before it changed anything.
+
+    ALCE-style (Gao et al., 2023), with the embedder as the judge of support (rag/verify.py), pooled
+    over all sentences and markers: citation recall is the share of the model's sentences supported
+    by a passage they cite; citation precision the share of its markers whose passage alone supports
+    their sentence (a marker to no passage counts as wrong); supported sentences are those some
+    retrieved passage supports, cited or not."""
+    checks = [row.verification for row in rows if row.verification is not None]
+    sentences = sum(c.sentences for c in checks)
+    markers = sum(c.markers for c in checks)
+    replied = [(row.language, row.verification.language) for row in rows
+               if row.verification is not None and row.verification.language is not None]
+    first_token = [c.first_token_ms for c in checks if c.first_token_ms is not None]
+    return {
+        "llm_answered": len(checks),
+        "answer_language_rate": _mean([asked == got for asked, got in replied]),
+        "supported_sentence_rate": sum(c.grounded for c in checks) / sentences if sentences else None,
+        "citation_recall_llm": sum(c.supported for c in checks) / sentences if sentences else None,
+        "citation_precision_llm": sum(c.precise for c in checks) / markers if markers else None,
+        "llm_fallback": _mean([c.fallback is not None for c in checks]),
+        "llm_refused_unanswerable": _mean([row.verification.refused for row in rows
+                                           if not row.answerable and row.verification is not None]),
+        "first_token_ms_p50": float(np.percentile(first_token, 50)) if first_token else None,
+        "first_token_ms_p95": float(np.percentile(first_token, 95)) if first_token else None,
+    }
+
+
 def summarize(rows: Sequence[QuestionRow]) -> dict[str, float | int | None]:
     latencies = [row.latency_ms for row in rows]
     values: dict[str, float | int | None] = {
@@ -156,9 +202,12 @@ def summarize(rows: Sequence[QuestionRow]) -> dict[str, float | int | None]:
     values["citation_precision"] = citation_precision(rows)
     values["abstained"] = abstained(rows)
     values["false_abstain"] = false_abstain(rows)
+    values["answer_has_reader_gold"] = answer_has_reader_gold(rows)
+    if any(row.verification is not None for row in rows):
+        values.update(llm_metrics(rows))
     values["latency_ms_p50"] = float(np.percentile(latencies, 50)) if latencies else None
     values["latency_ms_p95"] = float(np.percentile(latencies, 95)) if latencies else None
-    return {key: round(v, 1 if key.startswith("latency") else 4) if isinstance(v, float) else v
+    return {key: round(v, 1 if key.endswith(("_p50", "_p95")) else 4) if isinstance(v, float) else v
             for key, v in values.items()}
 
 

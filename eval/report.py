@@ -7,10 +7,10 @@ from typing import Sequence
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .metrics import LANGUAGES, Run, hit_at
+from .metrics import LANGUAGES, LLM_METRICS, Run, hit_at
 
 METRICS = ("n", "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "answer_has_gold", "citation_precision",
-           "abstained", "false_abstain", "latency_ms_p50", "latency_ms_p95")
+           "abstained", "false_abstain", "answer_has_reader_gold", "latency_ms_p50", "latency_ms_p95")
 MAX_MISSES = 30  # the report lists this many; the JSON keeps them all
 
 
@@ -18,7 +18,7 @@ def console_table(runs: Sequence[Run]) -> str:
     """Metrics down, retrievers across: reads side by side however many retrievers ran."""
     summaries = [run.summary() for run in runs]
     header = [""] + [run.retriever for run in runs]
-    body = [[metric] + [_cell(metric, s[metric]) for s in summaries] for metric in METRICS]
+    body = [[metric] + [_cell(metric, s.get(metric)) for s in summaries] for metric in _metrics(summaries)]
     widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
     lines = []
     for row in [header] + body:
@@ -89,9 +89,14 @@ def _misses(run: Run) -> list[str]:
 
 def _markdown_table(columns: list[str], summaries: list[dict]) -> list[str]:
     lines = ["| metric | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
-    for metric in METRICS:
-        lines.append(f"| {metric} | " + " | ".join(_cell(metric, s[metric]) for s in summaries) + " |")
+    for metric in _metrics(summaries):
+        lines.append(f"| {metric} | " + " | ".join(_cell(metric, s.get(metric)) for s in summaries) + " |")
     return lines
+
+
+def _metrics(summaries: list[dict]) -> list[str]:
+    """METRICS, then the LLM's when one answered."""
+    return list(METRICS) + [m for m in LLM_METRICS if any(m in s for s in summaries)]
 
 
 def _cell(metric: str, value: float | int | None) -> str:
@@ -99,7 +104,7 @@ def _cell(metric: str, value: float | int | None) -> str:
         return "–"
     if isinstance(value, int):
         return str(value)
-    return f"{value:.1f}" if metric.startswith("latency") else f"{value:.3f}"
+    return f"{value:.1f}" if metric.endswith(("_p50", "_p95")) else f"{value:.3f}"
 
 
 def _escape(text: str) -> str:

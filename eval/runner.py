@@ -1,6 +1,8 @@
 """`rag eval SET --docs DIR`: index DIR, ask every question of SET, score the answers, report.
 
-A set is JSON lines: {"id", "question", "answers": [...], "evidence": [...], "answerable": true}.
+A set is JSON lines: {"id", "question", "answers": [...], "evidence": [...], "answerable": true}, and
+optionally "answers_en" / "answers_ar": the gold answers in that language too (an English question over
+an Arabic library has Arabic gold answers; an LLM answers it in English).
 A retrieved chunk is relevant when it holds one of the evidence strings (in search form), so the
 scores do not depend on how the documents were chunked.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -20,7 +23,7 @@ from typing import Sequence
 from tqdm import tqdm
 
 from rag import Answer, Hit, IndexReport, strings
-from rag.index_state import IndexBroken, load_manifest
+from rag.index_state import IndexBroken
 from rag.retrieve import RETRIEVERS
 from rag.text import detect_language
 
@@ -38,6 +41,16 @@ class Item:
     answers: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     answerable: bool = True
+    translated_answers: tuple[str, ...] = ()  # "answers_en" and "answers_ar"
+
+    @cached_property
+    def reader_answer_forms(self) -> tuple[str, ...] | None:
+        """Gold answers in the question's own language (digits-only ones fit any), in search form;
+        None when the set gives none."""
+        language = detect_language(self.question)
+        forms = tuple(search_form(a) for a in self.answers + self.translated_answers
+                      if not re.search(r"[^\W\d_]", a) or detect_language(a) == language)
+        return forms or None
 
     @cached_property
     def evidence_forms(self) -> tuple[str, ...]:
@@ -73,6 +86,7 @@ def _item(data: dict) -> Item:
         answers=tuple(map(str, data.get("answers", []))),
         evidence=tuple(map(str, data.get("evidence", []))),
         answerable=bool(data.get("answerable", True)),
+        translated_answers=tuple(map(str, data.get("answers_en", []) + data.get("answers_ar", []))),
     )
     if item.answerable and not item.evidence:
         raise ValueError(f"answerable question {item.id!r} has no evidence to judge retrieval by")
@@ -95,6 +109,7 @@ def score(item: Item, answer: Answer, hits: Sequence[Hit], latency_ms: float) ->
                     quotes=tuple(c.text[s:e] for s, e in c.highlights))
         for c in answer.citations
     )
+    reader_gold = item.reader_answer_forms
     return QuestionRow(
         id=item.id,
         question=item.question,
@@ -110,6 +125,9 @@ def score(item: Item, answer: Answer, hits: Sequence[Hit], latency_ms: float) ->
         top_score=answer.citations[0].score if answer.citations else None,
         support=answer.support,
         translingual=answer.translingual,
+        verification=answer.verification,
+        has_reader_gold=None if reader_gold is None else (
+            not answer.abstained and contains_any(strip_markers(answer.text), reader_gold)),
     )
 
 
@@ -144,8 +162,9 @@ def run_from_cli(engine, args) -> int:
         "set": str(args.set),
         "docs": str(args.docs),
         "index_dir": str(engine.settings.index_dir),
-        "embedder": load_manifest(engine.settings.index_dir)[1].embedder,
+        "embedder": engine.state.load()[1].embedder,
         "top_k": engine.settings.top_k if args.top_k is None else args.top_k,
+        "answerer": engine.settings.llm,
         "retrievers": retrievers,
         "index": {"added": len(report.added), "updated": len(report.updated), "removed": len(report.removed),
                   "unchanged": len(report.unchanged), "chunks_embedded": report.chunks_embedded,

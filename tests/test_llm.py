@@ -316,3 +316,25 @@ def test_sentences_complete_the_same_however_the_stream_is_cut(reply, sentences)
         got = [s for i in range(0, len(reply), size) for s, _ in splitter.feed(reply[i:i + size])]
         got += [s for s, _ in splitter.finish()]
         assert got == sentences
+
+
+def test_eval_reports_what_the_check_found(llm_engine):
+    from eval.metrics import summarize
+    from eval.runner import Item, evaluate
+
+    items = [
+        Item(id="chosen", question="Why was Pakistan chosen for the force?", answers=("حفظ السلام",),
+             evidence=(PEACEKEEPING,), translated_answers=("peacekeeping",)),
+        Item(id="size", question="How large is the proposed force?", answers=("5 آلاف",), evidence=(TROOPS,),
+             translated_answers=("5,000",)),
+        Item(id="cost", question="How much will the force cost?", answerable=False),
+    ]
+    summary = summarize(evaluate(llm_engine, items, "hybrid").rows)
+    # "chosen": 3 sentences, 3 markers; one sentence backed by its own citation, one re-cited, one
+    # dropped. "size": one Arabic sentence for an English question (not judged further). "cost": a refusal.
+    assert summary["llm_answered"] == 3 and summary["llm_refused_unanswerable"] == 1.0
+    assert summary["citation_recall_llm"] == round(1 / 4, 4) and summary["citation_precision_llm"] == round(1 / 4, 4)
+    assert summary["supported_sentence_rate"] == round(2 / 4, 4)
+    assert summary["answer_language_rate"] == round(2 / 3, 4) and summary["llm_fallback"] == round(1 / 3, 4)
+    assert summary["answer_has_reader_gold"] == 0.5 and summary["abstained"] == 1.0
+    assert summary["first_token_ms_p50"] is not None
