@@ -1,6 +1,8 @@
 """Every user-facing string, Arabic beside English. Code elsewhere never spells out a message."""
 from __future__ import annotations
 
+import re
+
 from .types import Language
 
 # Answers -----------------------------------------------------------------------------------------
@@ -49,16 +51,22 @@ def reason_unsupported(suffix: str) -> str:
     return f"unsupported file type {suffix or '(none)'}"
 
 
+def _detail(err: Exception) -> str:
+    """A parser's message without Python object reprs: python-docx names the in-memory file it was
+    given as "<_io.BytesIO object at 0x…>", which means nothing to the user."""
+    return re.sub(r"(?:file )?'?<[\w.]+ object at 0x[0-9a-fA-F]+>'?", "the file", str(err))
+
+
 def reason_unparsable(err: Exception) -> str:
-    return f"cannot parse ({type(err).__name__}: {err})"
+    return f"cannot parse ({type(err).__name__}: {_detail(err)})"
 
 
 def reason_corrupt_pdf(err: Exception) -> str:
-    return f"damaged or truncated PDF ({type(err).__name__}: {err})"
+    return f"damaged or truncated PDF ({type(err).__name__}: {_detail(err)})"
 
 
 def reason_corrupt_docx(err: Exception) -> str:
-    return f"damaged .docx ({type(err).__name__}: {err})"
+    return f"damaged .docx ({type(err).__name__}: {_detail(err)})"
 
 
 REASON_LINK_OUTSIDE = "a symlink that leads out of the indexed folder, skipped (rag index --follow-links to index it)"

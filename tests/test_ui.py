@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from argparse import Namespace
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Iterator
 
 import pytest
@@ -81,6 +82,22 @@ def marked(answer: BeautifulSoup) -> list[str]:
     return [m.get_text() for m in answer.select("blockquote mark")]
 
 
+def html(text: str) -> BeautifulSoup:
+    return BeautifulSoup(text, "html.parser")
+
+
+def listed(table: str) -> list[str]:
+    """The document names in the Documents table, as shown."""
+    return [a.get_text() for a in html(table).select("a.sanad-doc")]
+
+
+def upload(client, *paths: Path) -> tuple[BeautifulSoup, str]:
+    from gradio_client import handle_file
+
+    status, table, _ = client.predict([handle_file(p) for p in paths], api_name="/upload")
+    return html(status), table
+
+
 # Asking -------------------------------------------------------------------------------------------
 def test_arabic_question_cites_the_pakistan_paragraph(client):
     messages = ask(client, "لماذا باكستان؟")
@@ -99,7 +116,9 @@ def test_english_question_cites_the_same_paragraph(client):
     assert lead.isascii() and lead.endswith(":")  # English framing around the Arabic quotes
     assert answer.select_one("details.sanad-sources summary").get_text().startswith("Sources")
     assert passages(answer)[0].startswith(PAKISTAN_PARAGRAPH)
-    assert answer.select_one(".sanad-source-name").get_text().endswith("gaza-stabilisation-force-pakistan.ar.txt")
+    # The document, and the offsets of the passage in it, as the CLI prints them.
+    assert re.fullmatch(r"\[1\] gaza-stabilisation-force-pakistan\.ar\.txt · \[\d+:\d+\]",
+                        answer.select_one(".sanad-source-name").get_text())
 
 
 @pytest.mark.parametrize("first, follow_up", [("لماذا باكستان؟", "وما المخاطر؟"),
@@ -131,13 +150,11 @@ def test_answers_stream(client):
 
 # Documents ----------------------------------------------------------------------------------------
 def test_uploaded_document_becomes_answerable_and_can_be_removed(chat, client, tmp_path):
-    from gradio_client import handle_file
-
     note = tmp_path / "lighthouse-notes.md"
     note.write_text(f"# Lighthouse notes\n\n{FACT}\n", encoding="utf-8")
-    status, table, _ = client.predict([handle_file(note)], api_name="/upload")
-    assert "Added 1" in status
-    sources = [row[0] for row in table["data"]]
+    status, table = upload(client, note)
+    assert "Added 1" in status.get_text()
+    sources = listed(table)
     uploaded = next(s for s in sources if s.endswith("lighthouse-notes.md"))
     assert (chat[1].settings.uploads_dir / "lighthouse-notes.md").read_text(encoding="utf-8").endswith(f"{FACT}\n")
 
@@ -146,22 +163,98 @@ def test_uploaded_document_becomes_answerable_and_can_be_removed(chat, client, t
     assert "lighthouse-notes.md" in answer.select_one(".sanad-source-name").get_text()
 
     status, table, _ = client.predict(uploaded, api_name="/remove")
-    assert "removed 1" in status
-    assert [row[0] for row in table["data"]] == [s for s in sources if s != uploaded]
+    assert "removed 1" in html(status).get_text()
+    assert listed(table) == [s for s in sources if s != uploaded]
     answer = last_answer(ask(client, "Who painted the Zephyrine lighthouse green?"))
     assert not any("Ansel Brandt" in p for p in passages(answer))
 
 
+def test_a_same_named_upload_never_replaces_the_good_copy(chat, client, tmp_path):
+    """Issue 8, item 3: a broken file of the same name fails and leaves the good copy and the index as
+    they were; a different valid one is kept beside it, and the status says under which name."""
+    uploads = chat[1].settings.uploads_dir
+    good, broken, other = (tmp_path / d for d in ("good", "broken", "other"))
+    for folder in (good, broken, other):
+        folder.mkdir()
+    (good / "keeper.md").write_text(FACT, encoding="utf-8")
+    (broken / "keeper.md").write_bytes(b"\x00\x01\x02binary\x00" * 200)
+    (other / "keeper.md").write_text("The Korvel ferry leaves at dawn and returns at dusk.", encoding="utf-8")
+
+    status, table = upload(client, good / "keeper.md")
+    before = listed(table)
+    status, table = upload(client, broken / "keeper.md")
+    assert "keeper.md: binary data" in status.get_text() and "failed 0" in status.get_text()
+    assert listed(table) == before
+    assert (uploads / "keeper.md").read_text(encoding="utf-8") == FACT
+    kept = lambda: sorted(p.name for p in uploads.iterdir() if "keeper" in p.name or p.name.startswith("."))
+    assert kept() == ["keeper.md"]  # no temporary or failed file left
+
+    status, table = upload(client, other / "keeper.md")
+    lines = [p.get_text() for p in status.select("li p")]
+    assert any("both are kept" in line and "keeper (2).md" in line for line in lines)
+    assert any("keeper (2).md" in line and "احتُفظ بالاثنين" in line for line in lines)
+    assert kept() == ["keeper (2).md", "keeper.md"]
+    assert [PurePath(s).name for s in listed(table) if "keeper" in s] == ["keeper (2).md", "keeper.md"]
+    assert (uploads / "keeper.md").read_text(encoding="utf-8") == FACT
+
+    status, table = upload(client, good / "keeper.md")  # the same file again is not a third copy
+    assert "unchanged 1" in status.get_text() and kept() == ["keeper (2).md", "keeper.md"]
+    for source in (s for s in listed(table) if "keeper" in s):
+        client.predict(source, api_name="/remove")
+
+
+def test_status_and_names_from_files_are_plain_text(chat, client, tmp_path):
+    """Issue 8, items 4 and 8: a parser error quoting the file's Markdown stays text, with no Python
+    repr in it, and a name with a right-to-left override shows the override instead of obeying it."""
+    status, _ = upload(client, markdown_content_type_docx(tmp_path / "report.docx"))
+    assert not status.select("img, a")
+    text = status.get_text()
+    assert "report.docx" in text and "![t](http://127.0.0.1:9/docx.png)" in text
+    assert "BytesIO" not in text and "object at 0x" not in text
+
+    tricky = tmp_path / "invoice\u202egpj.md"
+    tricky.write_text(FACT, encoding="utf-8")
+    status, table = upload(client, tricky)
+    assert "Added 1" in status.get_text()
+    shown = next(s for s in listed(table) if "invoice" in s)
+    assert shown.endswith("/invoice⟨U+202E⟩gpj.md") and "\u202e" not in table
+    answer = last_answer(ask(client, "Who painted the Zephyrine lighthouse green?"))
+    name = answer.select_one(".sanad-source-name").get_text()
+    assert "invoice⟨U+202E⟩gpj.md" in name and "\u202e" not in name
+    client.predict(str(chat[1].settings.uploads_dir / "invoice\u202egpj.md"), api_name="/remove")
+
+
+def markdown_content_type_docx(path: Path) -> Path:
+    """A .docx whose main part claims a content type written as Markdown (an image and a link); its
+    thumbnail is left out to stay under the test's upload limit."""
+    import zipfile
+
+    from make_files import docx
+
+    docx(path, ["Quarterly report."])
+    with zipfile.ZipFile(path) as original:
+        parts = {item.filename: original.read(item) for item in original.infolist() if "thumbnail" not in item.filename}
+    parts["_rels/.rels"] = re.sub(rb"<Relationship [^>]*thumbnail[^>]*/>", b"", parts["_rels/.rels"])
+    main = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        main, b"![t](http://127.0.0.1:9/docx.png) [Sign in](https://login.example.invalid/x)")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as rewritten:
+        for name, data in parts.items():
+            rewritten.writestr(name, data)
+    return path
+
+
 def test_documents_panel_lists_the_index(client):
     status, table, dropdown = client.predict(api_name="/documents")
-    assert table["data"] == [["seeds/gaza-stabilisation-force-pakistan.ar.txt", 5, table["data"][0][2]]]
-    assert table["data"][0][2].endswith("UTC")
-    assert [choice[0] for choice in dropdown["choices"]] == ["seeds/gaza-stabilisation-force-pakistan.ar.txt"]
+    cells = [[td.get_text() for td in row.select("td")] for row in html(table).select("tbody tr")]
+    assert [row[0] for row in cells] == ["seeds/gaza-stabilisation-force-pakistan.ar.txt"]
+    assert int(cells[0][1]) > 0 and cells[0][2].endswith("UTC")
+    assert [choice[1] for choice in dropdown["choices"]] == ["seeds/gaza-stabilisation-force-pakistan.ar.txt"]
 
 
 def test_rebuild_keeps_the_documents_answerable(client):
     status, table, _ = client.predict(api_name="/rebuild")
-    assert "Added 1" in status and len(table["data"]) == 1
+    assert "Added 1" in html(status).get_text() and len(listed(table)) == 1
     assert passages(last_answer(ask(client, "لماذا باكستان؟")))[0].startswith(PAKISTAN_PARAGRAPH)
 
 
@@ -175,16 +268,18 @@ def test_upload_over_the_size_limit_is_refused(client, tmp_path):
 
 
 def test_accept_uploads_explains_what_it_refuses(tmp_path):
-    from ui.app import accept_uploads
+    from ui.uploads import accept_uploads
 
-    files = {"ok.txt": "fine", "big.md": "x" * 2000, "tool.exe": "MZ"}
+    files = {"ok.txt": "fine", "big.md": "x" * 2000, "tool.exe": "MZ", "empty.md": ""}
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    accepted, notes = accept_uploads([str(tmp_path / n) for n in files], tmp_path / "uploads", max_file_mb=0.001)
-    assert accepted == [tmp_path / "uploads" / "ok.txt"] and accepted[0].read_text() == "fine"
-    assert len(notes) == 2
-    assert notes[0].startswith("big.md: too large") and "0.001 MB" in notes[0]
-    assert notes[1].startswith("tool.exe: unsupported")
+    placed = accept_uploads([str(tmp_path / n) for n in files], tmp_path / "uploads", max_file_mb=0.001)
+    assert placed.paths == placed.new == [tmp_path / "uploads" / "ok.txt"] and placed.paths[0].read_text() == "fine"
+    assert len(placed.notes) == 3
+    assert placed.notes[0].startswith("big.md: too large") and "0.001 MB" in placed.notes[0]
+    assert placed.notes[1].startswith("tool.exe: unsupported")
+    assert placed.notes[2] == "empty.md: empty file"
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["ok.txt"]
 
 
 # Errors -------------------------------------------------------------------------------------------
@@ -200,7 +295,8 @@ def test_chat_without_an_index_says_what_to_do(tmp_path):
     finally:
         demo.close()
     assert answer.get_text() == strings.CHAT_NO_INDEX["en"]
-    assert status == strings.DOCS_NONE and table["data"] == []
+    assert html(status).get_text() == strings.DOCS_NONE.replace(" · ", "")
+    assert html(table).get_text() == strings.DOCS_NONE
 
 
 def test_unexpected_failure_is_one_line_in_the_chat():
@@ -220,12 +316,15 @@ def test_unexpected_failure_is_one_line_in_the_chat():
 
 # Serving ------------------------------------------------------------------------------------------
 def test_other_addresses_need_a_login(monkeypatch, capsys):
-    from ui.app import chat_auth, run_from_cli
+    from ui.app import run_from_cli
+    from ui.login import chat_auth
 
     assert chat_auth("127.0.0.1", None) is None
     assert chat_auth("0.0.0.0", "ana:s3cret:x") == ("ana", "s3cret:x")
-    with pytest.raises(ValueError, match="user:password"):
-        chat_auth("0.0.0.0", "ana")
+    assert chat_auth("0.0.0.0", " ana :s3cret") == ("ana", "s3cret")  # Gradio strips the name it is sent
+    for malformed in ("ana", "  :  ", "ana:  ", " :s3cret", ":"):
+        with pytest.raises(ValueError, match="user:password"):
+            chat_auth("0.0.0.0", malformed)
     monkeypatch.delenv("SANAD_AUTH", raising=False)
     assert run_from_cli(object(), Namespace(host="0.0.0.0", port=7860)) == 2
     assert "SANAD_AUTH=user:password" in capsys.readouterr().err
@@ -261,4 +360,95 @@ def test_document_text_is_escaped_and_cited_sentences_marked():
     soup = BeautifulSoup(html, "html.parser")
     assert "<script>" not in html and "<b>" not in html and "\n" not in html
     assert [m.get_text() for m in soup.select("mark")] == ["The <b>cited</b> sentence."]
-    assert soup.select_one(".sanad-source-name").get_text() == "[1] a&b.html · p. 3"
+    assert soup.select_one(".sanad-source-name").get_text() == f"[1] a&b.html · p. 3 · [0:{len(text)}]"
+
+
+# Source viewer ------------------------------------------------------------------------------------
+def cite_reference(answer: BeautifulSoup, n: int = 1) -> str:
+    """The reference that citation [n] of an answer hands the viewer (what ui/viewer.js sends)."""
+    link = next(a for a in answer.select("a.sanad-cite") if a.get_text() == f"[{n}]")
+    return link["href"].split("?", 1)[1]
+
+
+def test_a_citation_opens_its_passage_in_the_viewer(client):
+    answer = last_answer(ask(client, "لماذا باكستان؟"))
+    quoted = marked(answer)
+    source_link = answer.select_one("a.sanad-source-name")
+    assert source_link["href"].split("?", 1)[1] == cite_reference(answer)  # [1] and its Sources entry agree
+    viewer = html(client.predict(cite_reference(answer), api_name="/source"))
+    title = viewer.select_one(".sanad-viewer-title").get_text()
+    assert title.startswith("gaza-stabilisation-force-pakistan.ar.txt") and re.search(r"\[\d+:\d+\]$", title)
+    assert [m.get_text() for m in viewer.select(".sanad-doc mark")] == quoted  # the quoted sentences, marked
+    lines = [p.get_text() for p in viewer.select(".sanad-doc p")]
+    first = next(i for i, p in enumerate(viewer.select(".sanad-doc p")) if "sanad-scroll-to" in p.get("class", []))
+    assert lines[first].startswith(PAKISTAN_PARAGRAPH)
+    assert first >= 1 and len(lines) > first + 2  # the paragraphs before and after are there to read
+    assert not viewer.select(".sanad-page")  # a text file has no page view
+
+
+def test_the_viewer_shows_any_indexed_document_and_nothing_else(client):
+    status, table, _ = client.predict(api_name="/documents")
+    link = html(table).select_one("a.sanad-doc")
+    viewer = html(client.predict(link["href"].split("?", 1)[1], api_name="/source"))
+    assert viewer.select(".sanad-doc p")[0].get_text().startswith("كشفت تقارير")  # from the document's start
+    for reference in ("src=%2Fetc%2Fpasswd", "src=seeds%2Fnope.txt&s=0&e=5", "garbage", ""):
+        viewer = html(client.predict(reference, api_name="/source"))
+        assert viewer.select_one(".sanad-notice").get_text().startswith("Cannot show")
+        assert not viewer.select(".sanad-doc")
+
+
+def test_engine_document_is_the_indexed_text_or_says_why_not(tmp_path):
+    from rag import Sanad, load_settings, strings
+    from rag.readers import ReadError
+
+    note = tmp_path / "docs" / "note.md"
+    note.parent.mkdir()
+    note.write_text(FACT, encoding="utf-8")
+    engine = Sanad(load_settings(index_dir=tmp_path / "index"))
+    engine.index([note.parent])
+    source = engine.documents()[0].source
+    assert engine.document(source).text == FACT
+    note.write_text(FACT.replace("green", "blue"), encoding="utf-8")
+    with pytest.raises(ReadError, match=re.escape(strings.REASON_CHANGED_SINCE_INDEXING)):
+        engine.document(source)
+    note.unlink()
+    with pytest.raises(ReadError, match=re.escape(strings.REASON_GONE_SINCE_INDEXING)):
+        engine.document(source)
+    with pytest.raises(ReadError, match=re.escape(strings.REASON_NOT_INDEXED)):
+        engine.document("elsewhere/other.md")
+
+
+# Login and port -----------------------------------------------------------------------------------
+def test_failed_logins_are_limited_per_address(tmp_path):
+    """Issue 8, item 11: after five wrong passwords an address must wait, even with the right one;
+    another address is not held up by it."""
+    import httpx
+
+    from ui.login import FREE_FAILURES
+
+    with running_chat(tmp_path, auth=("ana", "s3cret")) as (url, _):
+        def attempt(password: str, address: str = "127.0.0.1") -> httpx.Response:
+            with httpx.Client(transport=httpx.HTTPTransport(local_address=address)) as http:
+                return http.post(f"{url}login", data={"username": "ana", "password": password})
+
+        assert [attempt("guess").status_code for _ in range(FREE_FAILURES)] == [400] * FREE_FAILURES
+        refused = attempt("s3cret")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 10
+        assert "Too many failed logins" in refused.json()["detail"]
+        assert attempt("guess", "127.0.0.2").status_code == 400
+        assert attempt("s3cret", "127.0.0.2").status_code == 200
+
+
+def test_a_busy_port_is_one_line_naming_another(tmp_path):
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "rag.cli", "chat", "--port", str(port), "--index-dir", str(tmp_path)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"port {port} is already in use" in lines[0]
+    assert re.search(r"rag chat --port \d+$", lines[0]) and "Traceback" not in done.stderr

@@ -9,25 +9,27 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import logging
-import shutil
+import socket
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
 import gradio as gr
+from starlette.middleware import Middleware
 
-from rag import Answer, DocInfo, IndexReport, Turn, strings
+from rag import Answer, IndexReport, Turn, strings
 from rag.embedders import EmbedderError
 from rag.index_state import IndexMissing, IndexProblem
 from rag.readers import SUPPORTED, ReadError
 from rag.text import detect_language
-from ui import render
+from ui import render, viewer
+from ui.login import LoginThrottle, chat_auth
+from ui.uploads import accept_uploads, discard
 
 log = logging.getLogger(__name__)
 
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 CSS_PATH = Path(__file__).with_name("chat.css")
+VIEWER_JS = Path(__file__).with_name("viewer.js").read_text(encoding="utf-8")
 # System fonts only: a Google or bundled web font would be one more thing fetched, and the system's
 # Arabic fonts shape Arabic better than a Latin-first web font with fallbacks.
 THEME = gr.themes.Default(
@@ -41,7 +43,7 @@ EXPLAINED = (IndexProblem, EmbedderError, ReadError)
 ENGINE = {"concurrency_id": "engine", "concurrency_limit": 1}
 
 Messages = list[dict]
-DocsView = tuple[list[list], gr.Dropdown]
+DocsView = tuple[str, gr.Dropdown]
 
 
 # Chat ----------------------------------------------------------------------------------------------
@@ -91,36 +93,34 @@ def _docs_view(engine) -> DocsView:
         docs = engine.documents()
     except IndexMissing:
         docs = []
-    rows = [[d.source, d.chunks, _when(d)] for d in docs]
-    return rows, gr.Dropdown(choices=[d.source for d in docs], value=None)
+    # The menu shows names as the table does (bidi controls visible) and hands back the real source.
+    choices = [(render.visible_name(d.source), d.source) for d in docs]
+    return render.documents(docs), gr.Dropdown(choices=choices, value=None)
 
 
-def _when(doc: DocInfo) -> str:
-    return datetime.fromisoformat(doc.indexed_at).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _docs_action(engine, action: Callable[[], str]) -> tuple[str, list[list], gr.Dropdown]:
-    """Runs an index change and returns its status line with the fresh listing; failures become the status."""
+def _docs_action(engine, action: Callable[[], list[str]]) -> tuple[str, str, gr.Dropdown]:
+    """Runs an index change and returns its status lines (as plain-text HTML) with the fresh listing;
+    failures become the status."""
     try:
-        status = action()
+        lines = action()
     except IndexMissing:
-        status = strings.DOCS_NONE
+        lines = [strings.DOCS_NONE]
     except EXPLAINED as err:
-        status = strings.DOCS_FAILED.format(detail=err)
+        lines = [strings.DOCS_FAILED.format(detail=err)]
     except Exception as err:
         log.exception("index change failed")
-        status = strings.DOCS_FAILED.format(detail=type(err).__name__)
+        lines = [strings.DOCS_FAILED.format(detail=type(err).__name__)]
     try:
-        return (status, *_docs_view(engine))
+        return (render.status(lines), *_docs_view(engine))
     except EXPLAINED as err:
-        return f"{status}\n\n{err}", [], gr.Dropdown(choices=[], value=None)
+        return render.status([*lines, str(err)]), render.documents([]), gr.Dropdown(choices=[], value=None)
 
 
-def _report(report: IndexReport, notes: list[str]) -> str:
+def _report(report: IndexReport, notes: list[str]) -> list[str]:
     summary = strings.docs_report(len(report.added), len(report.updated), len(report.removed),
                                   len(report.unchanged), len(report.failed))
-    failures = [f"{Path(f.source).name}: {f.reason}" for f in report.failed]
-    return "\n".join(f"- {line}" for line in [summary, *notes, *failures])
+    failures = [f"{render.visible_name(Path(f.source).name)}: {f.reason}" for f in report.failed]
+    return [summary, *notes, *failures]
 
 
 def _progress_reporter(progress: gr.Progress) -> Callable[[str, int, int], None]:
@@ -130,42 +130,38 @@ def _progress_reporter(progress: gr.Progress) -> Callable[[str, int, int], None]
     return report
 
 
-def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float) -> tuple[list[Path], list[str]]:
-    """Copies acceptable uploads into the uploads folder (the index refers to files by path, and
-    Gradio's temporary copies vanish); returns the copies and a note for each file refused."""
-    accepted, notes = [], []
-    uploads_dir.mkdir(parents=True, exist_ok=True)
-    for upload in map(Path, files):
-        size = upload.stat().st_size
-        if upload.suffix.lower() not in SUPPORTED:
-            notes.append(strings.docs_unsupported(upload.name))
-        elif size > max_file_mb * 1_000_000:
-            notes.append(strings.docs_too_large(upload.name, size, max_file_mb))
-        else:
-            accepted.append(Path(shutil.copyfile(upload, uploads_dir / upload.name)))
-    return accepted, notes
-
-
 def _upload_handler(engine):
-    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, list[list], gr.Dropdown]:
-        def index() -> str:
+    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, gr.Dropdown]:
+        def index() -> list[str]:
             if not files:
-                return strings.DOCS_NO_FILES
+                return [strings.DOCS_NO_FILES]
             settings = engine.settings
-            accepted, notes = accept_uploads(files, settings.uploads_dir, settings.max_file_mb)
-            report = engine.index(accepted, progress=_progress_reporter(progress)) if accepted else IndexReport()
-            return _report(report, notes)
+            placed = accept_uploads(files, settings.uploads_dir, settings.max_file_mb)
+            report = IndexReport()
+            try:
+                if placed.paths:
+                    report = engine.index(placed.paths, progress=_progress_reporter(progress))
+            finally:
+                discard(placed, _indexed_paths(engine))
+            return _report(report, placed.notes)
 
         return _docs_action(engine, index)
 
     return upload
 
 
+def _indexed_paths(engine) -> set[str]:
+    try:
+        return {d.path for d in engine.documents()}
+    except IndexProblem:
+        return set()
+
+
 def _remove_handler(engine):
-    def remove(source: str | None) -> tuple[str, list[list], gr.Dropdown]:
-        def forget() -> str:
+    def remove(source: str | None) -> tuple[str, str, gr.Dropdown]:
+        def forget() -> list[str]:
             if not source:
-                return strings.DOCS_NOTHING_CHOSEN
+                return [strings.DOCS_NOTHING_CHOSEN]
             return _report(engine.remove(source), [])
 
         return _docs_action(engine, forget)
@@ -174,15 +170,15 @@ def _remove_handler(engine):
 
 
 def _rebuild_handler(engine):
-    def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[str, list[list], gr.Dropdown]:
+    def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[str, str, gr.Dropdown]:
         return _docs_action(engine, lambda: _report(engine.rebuild(progress=_progress_reporter(progress)), []))
 
     return rebuild
 
 
 def _list_handler(engine):
-    def documents() -> tuple[str, list[list], gr.Dropdown]:
-        return _docs_action(engine, lambda: "")
+    def documents() -> tuple[str, str, gr.Dropdown]:
+        return _docs_action(engine, lambda: [])
 
     return documents
 
@@ -191,17 +187,31 @@ def _list_handler(engine):
 def build_app(engine) -> gr.Blocks:
     with gr.Blocks(title=strings.CHAT_TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"# {strings.CHAT_TITLE}\n{strings.CHAT_INTRO}", elem_id="sanad-intro")
-        with gr.Tab(strings.CHAT_TAB):
-            _chat_tab(engine)
-        with gr.Tab(strings.DOCS_TAB):
-            _docs_tab(engine, demo)
+        with gr.Row(elem_id="sanad-main", equal_height=False):
+            with gr.Column(scale=3, elem_id="sanad-work"):
+                with gr.Tab(strings.CHAT_TAB):
+                    _chat_tab(engine)
+                with gr.Tab(strings.DOCS_TAB):
+                    _docs_tab(engine, demo)
+            with gr.Column(scale=2, min_width=320, elem_id="sanad-viewer-column"):
+                _viewer(engine)
     return demo
+
+
+def _viewer(engine) -> None:
+    """The source viewer beside the tabs (the whole screen on a phone); ui/viewer.js opens and closes it."""
+    def open_source(reference: str) -> str:
+        return viewer.view(engine, reference)
+
+    gr.HTML("", elem_id="sanad-viewer", js_on_load=VIEWER_JS, server_functions=[open_source], apply_default_css=True)
+    gr.api(open_source, api_name="source", queue=False)
 
 
 def _chat_tab(engine) -> None:
     turns = gr.State([])  # per browser tab: each conversation keeps its own follow-up history
+    # No label: Gradio floats it over the conversation's first line; the page title names the chat.
     chatbot = gr.Chatbot(
-        label=strings.CHAT_LABEL, elem_id="sanad-chat", height="72vh", min_height=420, layout="bubble",
+        label=strings.CHAT_LABEL, show_label=False, elem_id="sanad-chat", height="72vh", min_height=420, layout="bubble",
         examples=[{"text": q} for q in strings.CHAT_EXAMPLES], feedback_options=None,
         latex_delimiters=[], buttons=["copy"], autoscroll=True,
     )
@@ -223,12 +233,14 @@ def _chat_tab(engine) -> None:
 def _docs_tab(engine, demo: gr.Blocks) -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            files = gr.File(label=strings.DOCS_UPLOAD, file_count="multiple", type="filepath",
+            gr.Markdown(strings.DOCS_UPLOAD_HELP, elem_id="sanad-upload-help")
+            files = gr.File(label=strings.DOCS_UPLOAD_LABEL, file_count="multiple", type="filepath",
                             file_types=list(SUPPORTED), elem_id="sanad-upload")
-            status = gr.Markdown(elem_id="sanad-docs-status")
+            # Plain text rendered by ui/render.py: file names and parser errors are never Markdown.
+            status = gr.HTML(elem_id="sanad-docs-status", js_on_load=None)
         with gr.Column(scale=2):
-            table = gr.Dataframe(headers=list(strings.DOCS_COLUMNS), label=strings.DOCS_TABLE, interactive=False,
-                                 wrap=True, elem_id="sanad-docs")
+            gr.Markdown(f"### {strings.DOCS_TABLE}", elem_id="sanad-docs-title")
+            table = gr.HTML(elem_id="sanad-docs", js_on_load=None)
             with gr.Row(equal_height=True):
                 chosen = gr.Dropdown(label=strings.DOCS_CHOOSE, choices=[], scale=3)
                 remove = gr.Button(strings.DOCS_REMOVE, variant="stop", scale=1)
@@ -244,18 +256,6 @@ def _docs_tab(engine, demo: gr.Blocks) -> None:
 
 
 # Serving -------------------------------------------------------------------------------------------
-def chat_auth(host: str, env: str | None) -> tuple[str, str] | None:
-    """The login from SANAD_AUTH; required when the chat listens beyond this machine."""
-    if not env:
-        if host not in LOOPBACK:
-            raise ValueError(strings.AUTH_REQUIRED.format(host=host))
-        return None
-    user, sep, password = env.partition(":")
-    if not (user and sep and password):
-        raise ValueError(strings.AUTH_MALFORMED)
-    return user, password
-
-
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, auth: tuple[str, str] | None = None,
            block: bool = True, max_file_mb: float | None = None) -> str:
     """Starts the server and returns its local URL; with block=False it keeps running until demo.close().
@@ -268,6 +268,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, au
         # Gradio refuses bigger uploads before they are stored and says so; it counts in MiB, so its
         # message shows the round limit and accept_uploads() catches the sliver between MB and MiB.
         max_file_size=int(max_file_mb * 2**20) if max_file_mb else None,
+        app_kwargs={"middleware": [Middleware(LoginThrottle)]},
     )
     if block:
         print(strings.CHAT_RUNNING.format(url=url), flush=True)
@@ -275,11 +276,26 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, au
     return url
 
 
+def port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As a server binds it: a port left in TIME_WAIT by a chat that just ended is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def run_from_cli(engine, args) -> int:
     try:
         auth = chat_auth(args.host, os.environ.get("SANAD_AUTH"))
     except ValueError as err:
         print(err, file=sys.stderr)
+        return 2
+    if port_taken(args.host, args.port):
+        free = next((p for p in range(args.port + 1, args.port + 100) if not port_taken(args.host, p)), args.port + 1)
+        print(strings.CHAT_PORT_BUSY.format(port=args.port, free=free), file=sys.stderr)
         return 2
     launch(build_app(engine), args.host, args.port, auth, max_file_mb=engine.settings.max_file_mb)
     return 0

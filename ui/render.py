@@ -1,17 +1,35 @@
-"""Answers and questions as chat-message HTML.
+"""Answers, questions, statuses and document lists as HTML, with every text from a file escaped.
 
 Every block carries dir="auto" so each paragraph, Arabic or English, takes its own direction from
 its first strong letter: one page-wide direction would flip the other language's punctuation.
 Messages are emitted on a single line because the chat renders Markdown, and a blank line inside a
 passage would end the raw-HTML block and let Markdown reinterpret the rest.
+
+Links that open the source viewer (class sanad-open) carry what to show in their href; ui/viewer.js
+catches their clicks, so they work from the keyboard like any link and never navigate.
 """
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from html import escape
 from pathlib import PurePath
 
-from rag import Answer, Citation, strings
+from rag import Answer, Citation, DocInfo, strings
 from rag.text import detect_language
+from ui.reference import Reference
+
+# Characters that reorder or hide text around them (bidi embeddings, overrides, isolates and marks)
+# or are invisible controls: in a file name they make "invoice\u202egpj.md" read "invoicedm.jpg".
+# ZWJ/ZWNJ stay: Arabic and Persian spelling uses them.
+_HIDDEN = re.compile("[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CITE = re.compile(r"\[(\d+)\]")
+REFERENCE_PREFIX = "sanad-source?"  # href="#sanad-source?src=…&s=…": ui/viewer.js reads what follows
+
+
+def visible_name(name: str) -> str:
+    """A file name with hidden and reordering characters shown as ⟨U+XXXX⟩, so it reads as it is."""
+    return _HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", name)
 
 
 def question(text: str) -> str:
@@ -24,7 +42,7 @@ def partial_answer(text: str) -> str:
 
 
 def answer(result: Answer) -> str:
-    return _paragraphs(result.text) + sources(result)
+    return _cite_links(_paragraphs(result.text), result) + sources(result)
 
 
 def notice(text: str) -> str:
@@ -41,15 +59,42 @@ def sources(result: Answer) -> str:
             f'<ol class="sanad-source-list">{items}</ol></details>')
 
 
+def where(source: str, page: int | None, start: int | None, end: int | None, language: str) -> str:
+    """"name · p. 3 · [1256:1691]": the document, page and character offsets, as the CLI prints them."""
+    text = f"<bdi>{escape(visible_name(PurePath(source).name))}</bdi>"
+    if page is not None:
+        text += " · " + escape(strings.PAGE[language].format(page=page))
+    if start is not None:
+        text += f' · <bdi dir="ltr">[{start}:{end}]</bdi>'
+    return text
+
+
 def _source(citation: Citation, language: str) -> str:
     # The document name lines up with its passage rather than with its own (usually Latin) letters.
     direction = "rtl" if detect_language(citation.text) == "ar" else "ltr"
-    where = f"[{citation.n}] <bdi>{escape(PurePath(citation.source).name)}</bdi>"
-    if citation.page is not None:
-        where += " · " + escape(strings.PAGE[language].format(page=citation.page))
-    return (f'<li class="sanad-source" dir="{direction}">'
-            f'<div class="sanad-source-name" title="{escape(citation.source)}">{where}</div>'
+    link = _open_link(Reference.of(citation), f"[{citation.n}] {where(citation.source, citation.page, citation.start, citation.end, language)}", "sanad-source-name",
+                      title=visible_name(citation.source))
+    return (f'<li class="sanad-source" dir="{direction}">{link}'
             f'<blockquote dir="auto" class="sanad-passage">{highlighted(citation)}</blockquote></li>')
+
+
+def _cite_links(html: str, result: Answer) -> str:
+    """Each [n] of the answer text becomes a link that opens citation n in the viewer."""
+    cited = {c.n: c for c in result.citations}
+
+    def link(match: re.Match) -> str:
+        citation = cited.get(int(match.group(1)))
+        if citation is None:
+            return match.group()
+        return _open_link(Reference.of(citation), match.group(), "sanad-cite", title=visible_name(citation.source))
+
+    return _CITE.sub(link, html)
+
+
+def _open_link(reference: Reference, inner_html: str, css_class: str, title: str) -> str:
+    # The reference rides in the link's fragment: the chat's HTML sanitiser drops data- attributes.
+    return (f'<a href="#{REFERENCE_PREFIX}{escape(reference.encode())}" class="sanad-open {css_class}" '
+            f'title="{escape(title)}">{inner_html}</a>')
 
 
 def highlighted(citation: Citation) -> str:
@@ -63,6 +108,34 @@ def highlighted(citation: Citation) -> str:
         at = end
     out.append(_inline(text[at:]))
     return "".join(out)
+
+
+# Documents tab ------------------------------------------------------------------------------------
+def status(lines: list[str]) -> str:
+    """Status lines as plain text: each language of a two-language line on its own line, in its own direction."""
+    items = "".join(f"<li>{bilingual(line)}</li>" for line in lines if line)
+    return f'<ul class="sanad-status">{items}</ul>' if items else ""
+
+
+def bilingual(line: str) -> str:
+    """"English · العربية" as two paragraphs, each in its own direction."""
+    return _paragraphs(line.replace(" · ", "\n"))
+
+
+def documents(docs: list[DocInfo]) -> str:
+    """The indexed documents; each name opens the document in the viewer."""
+    if not docs:
+        return f'<p dir="auto" class="sanad-notice">{_inline(strings.DOCS_NONE)}</p>'
+    head = "".join(f'<th dir="auto">{escape(column)}</th>' for column in strings.DOCS_COLUMNS)
+    rows = "".join(
+        f'<tr><td>{_open_link(Reference(d.source), f"<bdi>{escape(visible_name(d.source))}</bdi>", "sanad-doc", strings.DOCS_OPEN)}</td>'
+        f'<td>{d.chunks}</td><td dir="ltr">{escape(_when(d))}</td></tr>'
+        for d in docs)
+    return f'<table class="sanad-doc-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def _when(doc: DocInfo) -> str:
+    return datetime.fromisoformat(doc.indexed_at).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _paragraphs(text: str) -> str:

@@ -1,0 +1,80 @@
+"""The chat's login: SANAD_AUTH parsing and a limit on failed attempts per client address."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from starlette.responses import JSONResponse
+
+from rag import strings
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+FREE_FAILURES = 5  # mistyped passwords that cost nothing
+FIRST_WAIT_S = 10  # then 20, 40, … after each further failure
+MAX_WAIT_S = 300
+
+
+def chat_auth(host: str, env: str | None) -> tuple[str, str] | None:
+    """The login from SANAD_AUTH; required when the chat listens beyond this machine. Gradio strips
+    the user name it is sent, so a blank or space-padded one here could never log in, or would
+    accept an empty one: both parts must be non-blank, the user without surrounding spaces."""
+    if not env:
+        if host not in LOOPBACK:
+            raise ValueError(strings.AUTH_REQUIRED.format(host=host))
+        return None
+    user, sep, password = env.partition(":")
+    user = user.strip()
+    if not (user and sep and password.strip()):
+        raise ValueError(strings.AUTH_MALFORMED)
+    return user, password
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    until: float = 0.0  # monotonic time before which this address is refused without a check
+
+
+class LoginThrottle:
+    """ASGI middleware around Gradio's POST /login (Gradio's auth callable never sees who is asking).
+
+    Attempts from one address are taken one at a time, so parallel guesses gain nothing; after
+    FREE_FAILURES failures in a row, the address is refused with 429 and Retry-After for 10, 20, 40, …
+    seconds (at most MAX_WAIT_S) after each further failure. A successful login clears the count.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.failures: dict[str, _Failures] = defaultdict(_Failures)
+        self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].rstrip("/").endswith("/login"):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown",))[0]
+        async with self.locks[client]:
+            record = self.failures[client]
+            wait = record.until - time.monotonic()
+            if wait > 0:
+                seconds = int(wait) + 1
+                refusal = JSONResponse({"detail": strings.LOGIN_THROTTLED.format(seconds=seconds)}, status_code=429,
+                                       headers={"Retry-After": str(seconds)})
+                await refusal(scope, receive, send)
+                return
+            status = []
+
+            async def watch(message) -> None:
+                if message["type"] == "http.response.start":
+                    status.append(message["status"])
+                await send(message)
+
+            await self.app(scope, receive, watch)
+            if status and status[0] == 200:
+                self.failures.pop(client, None)
+            elif status and status[0] == 400:
+                record.count += 1
+                if record.count >= FREE_FAILURES:
+                    record.until = time.monotonic() + min(FIRST_WAIT_S * 2 ** (record.count - FREE_FAILURES), MAX_WAIT_S)

@@ -1,0 +1,126 @@
+"""A PDF page as an image (pypdfium2), with the boxes of given sentences on it.
+
+The page's own text layer, not the indexed text, says where words are; the two spell a sentence
+differently (presentation forms, line breaks, and Arabic words that some writers store reversed), so
+sentences are found word by word: the stretch of the page where most of a sentence's words occur,
+in either letter order, is that sentence.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from rag.text import normalize
+
+SCALE = 1.6  # ~950 px for an A4 page: sharp on a phone, light enough to send inline
+_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670]+")  # marks (tashkeel) are part of a word
+Box = tuple[float, float, float, float]  # left, top, width, height as fractions of the page
+
+
+@dataclass
+class PageImage:
+    png: bytes
+    width: int
+    height: int
+    boxes: list[Box] = field(default_factory=list)  # where the sentences are, in page order
+    located: int = 0  # how many of the sentences were found
+
+
+def render_page(path: Path, number: int, sentences: list[str]) -> PageImage:
+    """Page `number` (1-based) of the PDF, with the boxes of `sentences` on it."""
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        page = pdf[number - 1]
+        bitmap = page.render(scale=SCALE)
+        image = bitmap.to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        width, height = page.get_size()
+        textpage = page.get_textpage()
+        boxes, located = [], 0
+        words = _page_words(textpage)
+        for sentence in sentences:
+            found = _locate(words, sentence)
+            located += bool(found)
+            boxes += _boxes(textpage, found, width, height)
+        return PageImage(out.getvalue(), image.width, image.height, boxes, located)
+    finally:
+        pdf.close()
+
+
+def _page_words(textpage) -> list[tuple[set[str], int, int]]:
+    """Each word of the page's text layer with its spellings (as stored and reversed) and char range."""
+    text = textpage.get_text_range()
+    if len(text) != textpage.count_chars():  # characters outside the BMP: indices would not line up
+        return []
+    return [({normalize(m.group()), normalize(m.group()[::-1])}, m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _locate(words: list[tuple[set[str], int, int]], sentence: str) -> list[tuple[int, int]]:
+    """The char ranges of the sentence's words in the densest stretch of the page that holds them."""
+    wanted = [normalize(w) for w in _WORD.findall(sentence)]
+    if not wanted or not words:
+        return []
+    keys = set(wanted)
+    hits = [bool(spellings & keys) for spellings, _, _ in words]
+    span = max(len(wanted) + 3, int(len(wanted) * 1.3))
+    best, best_at, running = -1, 0, sum(hits[:span])
+    for at in range(max(1, len(words) - span + 1)):
+        if at:
+            running += (hits[at + span - 1] if at + span - 1 < len(hits) else 0) - hits[at - 1]
+        if running > best:
+            best, best_at = running, at
+    if best < 0.6 * len(wanted):
+        return []
+    found = [i for i in range(best_at, min(best_at + span, len(words))) if hits[i]]
+    # The window is wider than the sentence: a common word just outside it is not part of it.
+    while len(found) > 2 and found[1] - found[0] > 3:
+        found.pop(0)
+    while len(found) > 2 and found[-1] - found[-2] > 3:
+        found.pop()
+    return [(words[i][1], words[i][2]) for i in found]
+
+
+def _boxes(textpage, ranges: list[tuple[int, int]], width: float, height: float) -> list[Box]:
+    """The words' rectangles, one box per stretch of a line (Arabic glyphs differ in height, so a
+    line is where rectangles overlap vertically, not where their tops agree)."""
+    rects = [textpage.get_rect(i) for start, end in ranges for i in range(textpage.count_rects(start, end - start))]
+    bands: list[list] = []  # [bottom, top, [(left, right), ...]]
+    for left, bottom, right, top in sorted(rects, key=lambda r: -(r[1] + r[3])):
+        band = next((b for b in bands if min(b[1], top) - max(b[0], bottom) > 0.4 * min(b[1] - b[0], top - bottom)), None)
+        if band is None:
+            bands.append([bottom, top, [(left, right)]])
+        else:
+            band[0], band[1] = min(band[0], bottom), max(band[1], top)
+            band[2].append((left, right))
+    usual = sorted(top - bottom for bottom, top, _ in bands)[len(bands) // 2] if bands else 0
+    # Marks above or below a line (tanween, a dot) that did not overlap it enough are not lines.
+    bands = [b for b in bands if b[1] - b[0] >= usual / 2]
+    boxes, pad = [], 1.5
+    for bottom, top, spans in _closest_lines(bands, usual):
+
+        merged: list[list[float]] = []
+        for left, right in sorted(spans):
+            if merged and left - merged[-1][1] < 4 * (top - bottom):  # a word space, or a short word not matched
+                merged[-1][1] = max(merged[-1][1], right)
+            else:
+                merged.append([left, right])
+        boxes += [((left - pad) / width, (height - top - pad) / height, (right - left + 2 * pad) / width,
+                   (top - bottom + 2 * pad) / height) for left, right in merged]
+    return boxes
+
+
+def _closest_lines(bands: list[list], usual: float) -> list[list]:
+    """The largest run of lines without a gap between them: a sentence is one stretch of text, and a
+    common word of it matched a paragraph away is not part of it."""
+    runs: list[list[list]] = []
+    for band in sorted(bands, key=lambda b: -b[1]):
+        if runs and runs[-1][-1][0] - band[1] < usual:
+            runs[-1].append(band)
+        else:
+            runs.append([band])
+    return max(runs, key=lambda run: sum(right - left for _, _, spans in run for left, right in spans), default=[])

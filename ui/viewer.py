@@ -1,0 +1,142 @@
+"""The source viewer: a document beside the chat, at the cited passage, its quoted sentences marked.
+
+The text view shows the passage with the lines around it (the index keeps vectors, not text, so
+Sanad.document() reads the file again and checks it is the one indexed). For a PDF the page view
+shows the page itself, with boxes on the quoted sentences; one click switches between the two.
+Everything from the file is escaped: the viewer shows text, never markup.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+from html import escape
+from pathlib import Path
+
+from rag import Document, strings
+from rag.index_state import IndexProblem
+from rag.readers import ReadError
+from rag.text import detect_language
+from ui.pdf_page import render_page
+from ui.reference import Reference
+from ui.render import bilingual, visible_name, where
+
+log = logging.getLogger(__name__)
+
+CONTEXT = 2500  # characters shown either side of the cited passage, widened to whole lines
+HEAD = 20000  # characters shown of a document opened without a citation
+
+
+def view(engine, encoded: str) -> str:
+    """The viewer's HTML for an encoded Reference (it comes from the page, so anything may arrive)."""
+    reference = Reference.decode(encoded)
+    if reference is None:
+        return _notice(strings.VIEWER_CANNOT_OPEN.format(name="?", reason=strings.REASON_NOT_INDEXED))
+    try:
+        document = engine.document(reference.source)
+        path = next(Path(d.path) for d in engine.documents() if d.source == reference.source)
+    except (ReadError, IndexProblem) as err:
+        reason = err.reason if isinstance(err, ReadError) else str(err)
+        return _notice(strings.VIEWER_CANNOT_OPEN.format(name=visible_name(reference.source), reason=reason))
+    if reference.start is not None and not 0 <= reference.start < reference.end <= len(document.text):
+        reference = Reference(reference.source)  # offsets from elsewhere: show the document from its start
+    language = detect_language(document.text[:2000])
+    page = _page_of(document, reference)
+    figure = _page_view(path, page or 1, document, reference) if path.suffix.lower() == ".pdf" else ""
+    return (f'<div class="sanad-viewer" data-view="{"page" if figure else "text"}" role="region" '
+            f'aria-label="{escape(strings.VIEWER_LABEL)}">'
+            f'{_bar(reference, page, language, has_page=bool(figure))}{figure}'
+            f'<div class="sanad-doc">{_text_view(document, reference)}</div></div>')
+
+
+def _page_of(document: Document, reference: Reference) -> int | None:
+    """The page that holds most of the quoted sentences (a passage may begin at the foot of the page
+    before them), else the passage's page."""
+    spans = reference.highlights or ((reference.start, reference.end),) if reference.start is not None else ()
+    if not document.pages or not spans:
+        return reference.page
+    overlap = [sum(max(0, min(b, end) - max(a, start)) for a, b in spans) for start, end in document.pages]
+    return overlap.index(max(overlap)) + 1 if max(overlap) else reference.page
+
+
+def _bar(reference: Reference, page: int | None, language: str, has_page: bool) -> str:
+    title = where(reference.source, page, reference.start, reference.end, language)
+    toggles = (f'<button type="button" data-action="page">{escape(strings.VIEWER_SHOW_PAGE)}</button>'
+               f'<button type="button" data-action="text">{escape(strings.VIEWER_SHOW_TEXT)}</button>') if has_page else ""
+    return (f'<div class="sanad-viewer-bar"><p dir="auto" class="sanad-viewer-title" title="{escape(visible_name(reference.source))}">'
+            f'{title}</p><div class="sanad-viewer-actions">{toggles}'
+            f'<button type="button" data-action="close" class="sanad-viewer-close">{escape(strings.VIEWER_CLOSE)}</button>'
+            f'</div></div>')
+
+
+def _text_view(document: Document, reference: Reference) -> str:
+    text = document.text
+    if reference.start is None:
+        low, high = 0, min(len(text), HEAD)
+    else:
+        low, high = max(0, reference.start - CONTEXT), min(len(text), reference.end + CONTEXT)
+    low = text.rfind("\n", 0, low) + 1 if low else 0
+    high = len(text) if (end := text.find("\n", high)) < 0 else end
+    cuts = {low, high}
+    if reference.start is not None:
+        cuts |= {reference.start, reference.end}
+    cuts |= {x for span in reference.highlights for x in span if low < x < high}
+    lines, at = [], low
+    while at < high:
+        end = text.find("\n", at, high)
+        end = high if end < 0 else end
+        if text[at:end].strip():
+            lines.append(_line(text, at, end, cuts, reference))
+        at = end + 1
+    return _more(low) + "".join(lines) + _more(len(text) - high)
+
+
+def _more(hidden: int) -> str:
+    """Says how much of the document lies beyond what is shown, on that side."""
+    return f'<p dir="auto" class="sanad-more">{escape(strings.VIEWER_MORE.format(n=hidden))}</p>' if hidden else ""
+
+
+def _line(text: str, start: int, end: int, cuts: set[int], reference: Reference) -> str:
+    """One line of the document, the passage and its quoted sentences marked; a line holding the
+    passage's start is where the viewer scrolls to."""
+    points = sorted({start, end} | {c for c in cuts if start < c < end})
+    parts: list[str] = []
+    classes: list[str] = []
+    for a, b in zip(points, points[1:]):
+        piece = escape(text[a:b])
+        in_passage = reference.start is not None and reference.start <= a < reference.end
+        if in_passage and any(h0 <= a < h1 for h0, h1 in reference.highlights):
+            piece = f"<mark>{piece}</mark>"
+        if in_passage:
+            piece = f'<span class="sanad-cited">{piece}</span>'
+        parts.append(piece)
+    if reference.start is not None and start < reference.end and end > reference.start:
+        classes.append("sanad-passage-line")
+        if start <= reference.start <= end:
+            classes.append("sanad-scroll-to")
+    css = f' class="{" ".join(classes)}"' if classes else ""
+    return f'<p dir="auto"{css}>{"".join(parts)}</p>'
+
+
+def _page_view(path: Path, page: int, document: Document, reference: Reference) -> str:
+    start, end = document.pages[page - 1] if page <= len(document.pages) else (0, len(document.text))
+    sentences = [document.text[max(a, start):min(b, end)] for a, b in reference.highlights if a < end and b > start]
+    try:
+        image = render_page(path, page, sentences)
+    except Exception as err:  # pdfium refusing a page the reader accepted: the text view still works
+        log.warning("cannot render page %s of %s: %s", page, path, err)
+        return ""
+    boxes = "".join(f'<span class="sanad-box" style="left:{100 * x:.3f}%;top:{100 * y:.3f}%;'
+                    f'width:{100 * w:.3f}%;height:{100 * h:.3f}%"></span>' for x, y, w, h in image.boxes)
+    missing = (f'<figcaption>{bilingual(strings.VIEWER_NOT_ON_PAGE)}</figcaption>'
+               if sentences and image.located < len(sentences) else "")
+    source = base64.b64encode(image.png).decode("ascii")
+    alt = escape(f"{visible_name(Path(document.source).name)} · {page}")
+    return (f'<figure class="sanad-page"><div class="sanad-page-frame">'
+            f'<img src="data:image/png;base64,{source}" width="{image.width}" height="{image.height}" alt="{alt}">'
+            f'{boxes}</div>{missing}</figure>')
+
+
+def _notice(text: str) -> str:
+    close = f'<button type="button" data-action="close" class="sanad-viewer-close">{escape(strings.VIEWER_CLOSE)}</button>'
+    return (f'<div class="sanad-viewer" data-view="text"><div class="sanad-viewer-bar"><p dir="auto" class="sanad-notice">'
+            f'{escape(text)}</p><div class="sanad-viewer-actions">{close}</div></div></div>')
