@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--index-dir", type=Path, help="where the index lives (default: index/, or $SANAD_INDEX_DIR)")
         p.add_argument("--preset", help="named settings preset (default, thorough, brief)")
         p.add_argument("--embedder", help="e5-small-q4 (default) or st:<Hugging Face name or local folder>")
+        chroma_flag(p)
+
+    def chroma_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--chroma-url", help="a Chroma server shared by several instances, http://HOST:PORT "
+                                            "(or $SANAD_CHROMA_URL; token in $SANAD_CHROMA_TOKEN)")
 
     def llm_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument("--llm", help="who writes answers: extractive (default, no LLM), ollama:MODEL, openai:MODEL "
@@ -86,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", type=Path, help="where the index of --docs lives (default: under eval/cache/index/)")
     p.add_argument("--preset", help="named settings preset (default, thorough, brief)")
     p.add_argument("--embedder", help="e5-small-q4 (default) or st:<Hugging Face name or local folder>")
+    chroma_flag(p)
     llm_flags(p)
     p.set_defaults(run=_eval)
 
@@ -122,6 +128,7 @@ def _engine(args):
         top_k=getattr(args, "top_k", None),
         retriever=getattr(args, "retriever", None),
         max_file_mb=getattr(args, "max_file_mb", None),
+        chroma_url=getattr(args, "chroma_url", None),
         follow_links=getattr(args, "follow_links", None),
         llm=getattr(args, "llm", None),
         llm_base_url=getattr(args, "llm_base_url", None),

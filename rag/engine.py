@@ -14,14 +14,14 @@ from .answer import Answerer, ExtractiveAnswerer, LLMAnswerer
 from .embedders import Embedder, load_embedder
 from .controls import strip_controls
 from .followup import continues, retrieval_query
-from .index_state import IndexBroken, IndexProblem, current_generation, load_manifest, state_dir
+from .index_state import IndexBroken, IndexProblem
 from .indexer import Progress, index_paths
-from .lexical import LexicalIndex
 from .llm import ChatModel, LLMError, parse_llm
 from .readers import ReadError, load_bytes, parse_document
 from .retrieve import Retriever
 from .settings import DEFAULT_EMBEDDER, Settings, load_settings
-from .store import Committed, VectorStore, open_client
+from .state import State, open_state, unreachable
+from .store import Committed, VectorStore
 from .text import detect_language
 from .types import Answer, DocInfo, Document, Hit, IndexReport, Turn
 
@@ -39,8 +39,17 @@ class Sanad:
         self._retriever: Retriever | None = None
         self._manifest = None
         self._lock = threading.RLock()  # the chat serves several tabs from one engine
+        self._state: tuple[tuple, State] | None = None
         self._models: dict[str, ChatModel] = {}
         self._model(None)  # an unknown --llm, or one missing its server address, fails here, at start
+
+    @property
+    def state(self) -> State:
+        """Where the committed index lives, on disk or in a Chroma server, as the settings say now."""
+        key = (self.settings.index_dir, self.settings.chroma_url)
+        if self._state is None or self._state[0] != key:
+            self._state = (key, open_state(self.settings))
+        return self._state[1]
 
     # Indexing ------------------------------------------------------------------------------------
     def index(self, paths: Sequence[Path | str], rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
@@ -64,7 +73,7 @@ class Sanad:
             name = DEFAULT_EMBEDDER
             if not rebuild:
                 try:
-                    name = load_manifest(self.settings.index_dir)[1].embedder
+                    name = self.state.load()[1].embedder
                 except IndexProblem:
                     pass  # a new or broken index: index_paths says what to do about a broken one
         return self._load_embedder(name)
@@ -189,7 +198,14 @@ class Sanad:
         query = retrieval_query(question, history)
         engine = self._current()[0]
         vector = engine.embedder.embed_queries([query])[0]
-        hits = engine.search(query, top_k or self.settings.top_k, retriever or self.settings.retriever, vector)
+        try:
+            hits = engine.search(query, top_k or self.settings.top_k, retriever or self.settings.retriever, vector)
+        except ValueError:
+            raise
+        except Exception as err:  # a Chroma server that went away mid-question: say so, do not hang or trace
+            if self.settings.chroma_url:
+                raise unreachable(self.settings.chroma_url, err) from err
+            raise
         # Sentences are scored against the question itself; the borrowed context only steers retrieval.
         if query != question:
             vector = engine.embedder.embed_queries([question])[0]
@@ -197,19 +213,20 @@ class Sanad:
 
     def _current(self):
         """The committed index, reloaded when another process has committed a newer generation."""
-        index_dir = self.settings.index_dir
+        state = self.state
         with self._lock:
-            generation = current_generation(index_dir)
+            generation = state.current()
             if self._retriever is None or generation != self._generation:
-                generation, manifest = load_manifest(index_dir)
+                generation, manifest = state.load()
                 embedder = self._embedder_for_reading(manifest)
                 try:
                     committed = Committed(frozenset(manifest.chunk_ids()), manifest.runs())
-                    store = VectorStore(open_client(index_dir / "chroma", fresh=True), manifest.collection,
-                                        committed=committed)
-                    lexical = LexicalIndex.load(state_dir(index_dir) / generation)
+                    store = VectorStore(state.client(fresh=True), manifest.collection, committed=committed)
+                    lexical = state.lexical(generation, manifest, store)
+                except IndexProblem:
+                    raise
                 except Exception as err:  # Chroma and bm25s raise many kinds on damaged files
-                    raise IndexBroken(strings.BROKEN_INDEX.format(path=index_dir, detail=err)) from err
+                    raise IndexBroken(strings.BROKEN_INDEX.format(path=state.describe(), detail=err)) from err
                 self._retriever = Retriever(self.settings, embedder, store, lexical)
                 self._generation, self._manifest = generation, manifest
             return self._retriever, self._manifest
@@ -218,11 +235,11 @@ class Sanad:
         asked = self.settings.embedder
         if asked is not None and asked != manifest.embedder:
             raise IndexProblem(strings.EMBEDDER_MISMATCH.format(
-                path=self.settings.index_dir, built=manifest.embedder, dim=manifest.dim, asked=asked))
+                path=self.state.describe(), built=manifest.embedder, dim=manifest.dim, asked=asked))
         embedder = self._load_embedder(manifest.embedder)
         if embedder.dim != manifest.dim:
             raise IndexProblem(strings.EMBEDDER_MISMATCH.format(
-                path=self.settings.index_dir, built=manifest.embedder, dim=manifest.dim, asked=embedder.name))
+                path=self.state.describe(), built=manifest.embedder, dim=manifest.dim, asked=embedder.name))
         return embedder
 
 

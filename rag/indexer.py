@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,22 +11,11 @@ import numpy as np
 
 from .chunking import chunk_document, chunk_sentences, search_text
 from .embedders import Embedder
-from .index_state import (
-    IndexBroken,
-    IndexMissing,
-    IndexProblem,
-    Manifest,
-    WriteLock,
-    commit_generation,
-    current_generation,
-    load_manifest,
-    state_dir,
-    write_json,
-)
-from .lexical import LexicalIndex
+from .index_state import IndexBroken, IndexMissing, IndexProblem, Manifest
 from .readers import ReadError, absolute, discover, load_bytes, parse_document
 from .settings import Settings
-from .store import VectorStore, open_client
+from .state import LocalState, State, lexical_index, open_state
+from .store import VectorStore
 from . import strings
 from .types import Chunk, FileFailure, IndexReport
 
@@ -48,11 +36,11 @@ def index_paths(
     elsewhere are left alone.
     """
     started = time.perf_counter()
-    index_dir = settings.index_dir
+    state = open_state(settings)
     report = IndexReport()
     run = time.time_ns()  # tags every row this run writes; its generation commits them
-    with WriteLock(index_dir):
-        old_generation, manifest, client = _open_for_write(index_dir, embedder, rebuild)
+    with state.lock():
+        old_generation, manifest, client = _open_for_write(state, embedder, rebuild)
         # Documents keep the names they were indexed under, wherever this run is started from.
         names = {d["path"]: d["source"] for d in manifest.documents.values()} if manifest else {}
         old_live = manifest.chunk_ids() if manifest and not rebuild else set()
@@ -118,17 +106,11 @@ def index_paths(
         manifest.documents = documents
 
         live_ids = manifest.chunk_ids()
-        texts = {c.id: search_text(c) for c in new_chunks}
-        missing = [cid for cid in live_ids if cid not in texts]
-        texts.update({cid: search_text(chunk) for cid, chunk in store.get(missing).items()})
+        chunks = {c.id: c for c in new_chunks}
+        chunks.update(store.get([cid for cid in live_ids if cid not in chunks]))
         ordered = sorted(live_ids)
-        lexical = LexicalIndex(ordered, [texts[i] for i in ordered])
-
         generation = f"gen-{run}"
-        folder = state_dir(index_dir) / generation
-        lexical.save(folder)
-        write_json(folder / "manifest.json", manifest.to_json())
-        commit_generation(index_dir, generation)
+        state.commit(generation, manifest, lexical_index(ordered, chunks))
 
         # Only now may anything the old generation used go away. The index is already committed:
         # a failure here leaves unused rows that readers filter out and the next run collects.
@@ -138,43 +120,50 @@ def index_paths(
             if rebuild:
                 for collection in client.list_collections():
                     name = getattr(collection, "name", collection)
-                    if not name.startswith(manifest.collection):
+                    if name.startswith("chunks-") and not name.startswith(manifest.collection):
                         client.delete_collection(name)
         except Exception as err:  # Chroma raises many kinds; none of them may undo the commit
             report.notes.append(strings.cleanup_failed(err))
-        # The previous generation stays one more round: a reader may be loading it right now.
-        for old in state_dir(index_dir).glob("gen-*"):
-            if old.name not in (generation, old_generation):
-                shutil.rmtree(old, ignore_errors=True)
+        try:
+            # The previous generation stays one more round: a reader may be loading it right now.
+            state.prune({generation, old_generation or generation})
+        except IndexProblem as err:
+            report.notes.append(strings.cleanup_failed(err))
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _open_for_write(index_dir: Path, embedder: Embedder, rebuild: bool):
+def _open_for_write(state: State, embedder: Embedder, rebuild: bool):
     try:
-        generation, manifest = load_manifest(index_dir)
+        generation, manifest = state.load()
     except IndexMissing:
         generation, manifest = None, None
     except IndexBroken:
         if not rebuild:
             raise
         generation, manifest = None, None
-        _set_aside(index_dir)
+        _set_aside(state)
     if manifest is not None and not rebuild and manifest.embedder != embedder.name:
         raise IndexProblem(strings.EMBEDDER_MISMATCH.format(
-            path=index_dir, built=manifest.embedder, dim=manifest.dim, asked=embedder.name))
+            path=state.describe(), built=manifest.embedder, dim=manifest.dim, asked=embedder.name))
     try:
-        client = open_client(index_dir / "chroma")
+        client = state.client()
+    except IndexProblem:
+        raise
     except Exception as err:  # Chroma raises many kinds on damaged files
         if not rebuild:
-            raise IndexBroken(strings.BROKEN_INDEX.format(path=index_dir, detail=err)) from err
-        _set_aside(index_dir)
-        client = open_client(index_dir / "chroma")
+            raise IndexBroken(strings.BROKEN_INDEX.format(path=state.describe(), detail=err)) from err
+        _set_aside(state)
+        client = state.client()
     return generation, manifest, client
 
 
-def _set_aside(index_dir: Path) -> None:
-    """Move a damaged store out of the way rather than delete it: it may hold something the user wants."""
+def _set_aside(state: State) -> None:
+    """Move a damaged store out of the way rather than delete it: it may hold something the user wants.
+    (A server's damaged manifest is simply replaced by the rebuild's.)"""
+    if not isinstance(state, LocalState):
+        return
+    index_dir = state.index_dir
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for name in ("chroma", "state"):
         if (index_dir / name).exists():

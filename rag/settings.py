@@ -44,6 +44,11 @@ class Settings:
     max_file_mb: float = 50.0
     uploads_dir: Path = Path("uploads")  # where the chat keeps files users upload (git-ignored)
     torch_threads: int = 1  # one thread was ~40x faster than two on a busy 2-core machine
+    # A Chroma server shared by several Sanad instances (http://HOST:PORT, or $SANAD_CHROMA_URL; a
+    # token for a proxy in front of it in $SANAD_CHROMA_TOKEN). None: the embedded store in index_dir,
+    # which then only caches this instance's lexical index.
+    chroma_url: str | None = None
+    chroma_timeout: float = 30.0  # seconds before a server that stopped answering is reported
     # Answering with the user's LLM (rag/llm.py): "extractive" (no LLM), "ollama:MODEL",
     # "openai:MODEL" or "llamacpp:PATH.gguf"; $SANAD_LLM, --llm.
     llm: str = "extractive"
@@ -82,6 +87,8 @@ def load_settings(preset: str | None = None, **overrides) -> Settings:
     settings = PRESETS[name]
     if env_dir := os.environ.get("SANAD_INDEX_DIR"):
         settings = settings.with_(index_dir=Path(env_dir))
+    if env_url := os.environ.get("SANAD_CHROMA_URL"):
+        settings = settings.with_(chroma_url=env_url)
     if env_llm := os.environ.get("SANAD_LLM"):
         settings = settings.with_(llm=env_llm)
     if overrides.get("index_dir") is not None:

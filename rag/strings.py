@@ -103,6 +103,12 @@ def cleanup_failed(err: Exception) -> str:
 NO_INDEX = "no index at {path}; build it with: rag index [PATH ...] --index-dir {path}"
 BROKEN_INDEX = "the index at {path} is damaged or was not made by Sanad ({detail}); rebuild it with: rag index --rebuild --index-dir {path}"
 INDEX_LOCKED = "the index at {path} is being updated by process {pid}; try again when it finishes"
+NO_SERVER_INDEX = "no index in the Chroma server at {url} yet; build it with: rag index [PATH ...] --chroma-url {url}"
+BROKEN_SERVER_INDEX = ("the index in the Chroma server at {url} is damaged ({detail}); rebuild it with: "
+                       "rag index --rebuild --chroma-url {url}")
+SERVER_INDEX_LOCKED = "the index in the Chroma server at {url} is being updated by {holder}; try again when it finishes"
+CHROMA_UNREACHABLE = "cannot reach the Chroma server at {url} ({detail}); is it running (chroma run --path DIR --port N)?"
+BAD_CHROMA_URL = "--chroma-url must look like http://HOST:PORT, not {url!r}"
 EMBEDDER_MISMATCH = (
     "the index at {path} was built with embedder {built} (dimension {dim}), not {asked}; "
     "rebuild it with: rag index --rebuild --embedder {asked} --index-dir {path}"
