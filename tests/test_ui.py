@@ -27,13 +27,14 @@ FACT = ("The Zephyrine lighthouse on Korvel Island was painted green in 1987 by 
 
 
 @contextmanager
-def running_chat(tmp: Path, auth: tuple[str, str] | None = None) -> Iterator[tuple[str, object]]:
-    """The real app on a free port over a fresh index of seeds/; closed (server and all) on exit."""
+def running_chat(tmp: Path, auth: tuple[str, str] | None = None, also: tuple[Path, ...] = ()) -> Iterator[tuple[str, object]]:
+    """The real app on a free port over a fresh index of seeds/ (and `also`); closed (server and all) on exit."""
     from rag import Sanad, load_settings
     from ui.app import build_app, launch
 
     engine = Sanad(load_settings(index_dir=tmp / "index", uploads_dir=tmp / "uploads", max_file_mb=LIMIT_MB))
-    assert engine.index([ROOT / "seeds"]).added
+    report = engine.index([ROOT / "seeds", *also])
+    assert report.added and not report.failed
     demo = build_app(engine)
     try:
         yield launch(demo, port=None, auth=auth, block=False, max_file_mb=LIMIT_MB), engine
