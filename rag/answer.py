@@ -112,7 +112,7 @@ class LLMAnswerer:
         started, first = time.perf_counter(), None
         messages = prompts.answer_messages(question, language, hits, self.settings.answer_sentences + 2)
         try:
-            for piece in self.model.stream(messages):
+            for piece in self.model.answer(messages):
                 first = first or time.perf_counter()
                 reply.append(piece)
                 for sentence, new_line in splitter.feed(piece):

@@ -121,9 +121,13 @@ class ChatModel:
         finally:
             stop.set()
 
+    def answer(self, messages: Messages, max_tokens: int | None = None) -> Iterator[str]:
+        """stream(), without the reasoning that "thinking" models write inside <think>…</think>."""
+        return _without_thinking(self.stream(messages, max_tokens))
+
     def complete(self, messages: Messages, max_tokens: int) -> str:
         """The whole reply at once, under the same deadlines."""
-        return "".join(self.stream(messages, max_tokens))
+        return "".join(self.answer(messages, max_tokens))
 
     def _limits(self, max_tokens: int | None) -> dict[str, Any]:
         tokens = max_tokens or self.settings.llm_max_tokens
@@ -166,6 +170,37 @@ def _build(choice: LLMChoice, settings: Settings):
     return LlamaCPP(model_path=str(path), temperature=settings.llm_temperature,
                     max_new_tokens=settings.llm_max_tokens, context_window=settings.llm_context_window,
                     verbose=False)
+
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+
+def _without_thinking(pieces: Iterator[str]) -> Iterator[str]:
+    """The pieces with <think>…</think> spans left out, even when a tag is split across pieces."""
+    buffer, thinking = "", False
+    for piece in pieces:
+        buffer += piece
+        while True:
+            if thinking:
+                end = buffer.find(THINK_CLOSE)
+                if end < 0:
+                    buffer = buffer[-len(THINK_CLOSE):]
+                    break
+                buffer, thinking = buffer[end + len(THINK_CLOSE):], False
+            else:
+                start = buffer.find(THINK_OPEN)
+                if start < 0:
+                    # Hold back what could be the start of a tag still arriving.
+                    keep = next((k for k in range(len(THINK_OPEN) - 1, 0, -1) if buffer.endswith(THINK_OPEN[:k])), 0)
+                    if len(buffer) > keep:
+                        yield buffer[:len(buffer) - keep]
+                        buffer = buffer[len(buffer) - keep:]
+                    break
+                if start:
+                    yield buffer[:start]
+                buffer, thinking = buffer[start + len(THINK_OPEN):], True
+    if buffer and not thinking:
+        yield buffer
 
 
 def _finished(raw: Any) -> bool:

@@ -21,14 +21,16 @@ from .settings import Settings
 from .text import detect_language, fold_whitespace, normalize
 from .types import Citation, Hit, Language, Sentence
 
-MARKER = re.compile(r"\[\s*(\d+(?:\s*[,،]\s*\d+)*)\s*\]")
+MARKER = re.compile(r"\[\s*(?:(?:passage|source|المقطع|مقطع)\s*)?(\d+(?:\s*[,،]\s*\d+)*)\s*\]", re.IGNORECASE)
 _END = r"(?<![A-Z]\.[A-Z])(?<!\b[A-Z])[.!?؟…]+[\"'»”’)]*"
-_MARKERS = r"(?:[ \t]*\[\s*\d+(?:\s*[,،]\s*\d+)*\s*\])*"
+_MARKERS = r"(?:[ \t]*\[[^\[\]\n]{1,20}\])*"
 # A sentence ends at . ! ? ؟ … (and the markers right after it) once the next sentence has begun,
 # or at a line break. Markers can come after the full stop or before it: both stay with their sentence.
 _BOUNDARY = re.compile(rf"{_END}{_MARKERS}[.!?؟]?(?=[ \t]*\n|\s+[^\s\[])|\n")
 _LETTER = re.compile(r"[^\W\d_]")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+SCRIPT = {"ar": re.compile("[\u0621-\u064a\u0671-\u06d3]"), "en": re.compile("[A-Za-z]")}
+OWN_SCRIPT_SHARE = 0.3  # an Arabic sentence may name "Lockheed Martin"; one with less Arabic than this is not Arabic
 FILLER_WORDS = 3  # a line shorter than this ("Answer:", "In short,") states nothing to check
 
 Units = list[tuple[int, Sentence, np.ndarray]]  # (hit index, sentence, vector), as Retriever.sentences gives
@@ -108,7 +110,7 @@ class Checker:
         words = len(re.findall(r"\w+", _BULLET.sub("", claim)))
         if words < FILLER_WORDS:  # cited or not: "PWNED [1]" is no claim a passage could support
             return Judged(raw, claim, "filler", cited, invalid)
-        if detect_language(claim) != self.language and _LETTER.search(claim):
+        if not _in_language(claim, self.language):
             return Judged(raw, claim, "language", cited, invalid)
         if not cited and _refuses(claim, self.language):
             return Judged(raw, claim, "refusal", invalid=invalid)
@@ -139,6 +141,12 @@ class Checker:
         if self.unit_languages[unit] == self.language:
             return self.settings.claim_supported_at
         return self.settings.claim_supported_at_translingual
+
+
+def _in_language(claim: str, language: Language) -> bool:
+    own = len(SCRIPT[language].findall(claim))
+    other = sum(len(pattern.findall(claim)) for lang, pattern in SCRIPT.items() if lang != language)
+    return own + other == 0 or own / (own + other) >= OWN_SCRIPT_SHARE
 
 
 def _refuses(claim: str, language: Language) -> bool:

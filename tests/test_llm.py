@@ -43,6 +43,10 @@ SCRIPT = [
      "reply": "لأن الجيش الباكستاني يمتلك خبرة طويلة في عمليات حفظ السلام التابعة للأمم المتحدة "
               "[{p:" + PEACEKEEPING + "}]. كما أن مشاركة باكستان قد تضفي شرعية مقبولة لدى الشارع العربي والإسلامي "
               "[{p:" + LEGITIMACY + "}]."},
+    {"match": "What did Washington promise Pakistan",
+     "reply": "<think>The user asks about promises. Passage one mentions logistical support; I must cite it."
+              "</think>Washington promised Pakistan logistical and political support in return for sending troops "
+              "[{p:لوجستي}]."},
     {"match": "How large is the proposed force",
      "reply": "تتكون القوة المقترحة من نحو خمسة آلاف جندي [{p:" + TROOPS + "}]."},
     {"match": "How much will the force cost", "reply": "I couldn't find this in the documents."},
@@ -338,3 +342,18 @@ def test_eval_reports_what_the_check_found(llm_engine):
     assert summary["answer_language_rate"] == round(2 / 3, 4) and summary["llm_fallback"] == round(1 / 3, 4)
     assert summary["answer_has_reader_gold"] == 0.5 and summary["abstained"] == 1.0
     assert summary["first_token_ms_p50"] is not None
+
+
+def test_a_thinking_model_s_reasoning_is_not_part_of_the_answer(llm_engine):
+    answer = llm_engine.ask("What did Washington promise Pakistan?")
+    assert answer.mode == "openai:scripted" and answer.text.startswith("Washington promised Pakistan logistical")
+    assert "think" not in answer.text and answer.verification.dropped == 0
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 100])
+def test_thinking_is_removed_however_the_stream_is_cut(size):
+    from rag.llm import _without_thinking
+
+    reply = "<think>plan <b> [1]</think>Answer one [1]. <thi no tag here"
+    pieces = [reply[i:i + size] for i in range(0, len(reply), size)]
+    assert "".join(_without_thinking(iter(pieces))) == "Answer one [1]. <thi no tag here"
