@@ -198,7 +198,7 @@ CHAT_PORT_BUSY = "rag chat: port {port} is already in use (another chat?); choos
 LOGIN_THROTTLED = "Too many failed logins; try again in {seconds} s. · محاولات دخول فاشلة كثيرة؛ حاول بعد {seconds} ثانية."
 DOCS_UPLOAD_LABEL = "Upload · ارفع"
 DOCS_UPLOAD_HELP = ("Upload documents to index them: .txt, .md, .html, .pdf, .docx\n\n"
-                    "ارفع مستندات لفهرستها: .txt و.md و.html و.pdf و.docx")
+                    "ارفع مستندات لفهرستها: ملفات TXT وMD وHTML وPDF وDOCX")
 DOCS_OPEN = "Open · افتح"
 VIEWER_LABEL = "Source · المصدر"
 VIEWER_CLOSE = "Close · إغلاق"

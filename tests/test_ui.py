@@ -184,7 +184,7 @@ def test_a_same_named_upload_never_replaces_the_good_copy(chat, client, tmp_path
     status, table = upload(client, good / "keeper.md")
     before = listed(table)
     status, table = upload(client, broken / "keeper.md")
-    assert "keeper.md: binary data" in status.get_text() and "failed 0" in status.get_text()
+    assert "keeper.md: binary data" in status.get_text() and "failed 1" in status.get_text()
     assert listed(table) == before
     assert (uploads / "keeper.md").read_text(encoding="utf-8") == FACT
     kept = lambda: sorted(p.name for p in uploads.iterdir() if "keeper" in p.name or p.name.startswith("."))
@@ -276,7 +276,7 @@ def test_accept_uploads_explains_what_it_refuses(tmp_path):
         (tmp_path / name).write_text(text)
     placed = accept_uploads([str(tmp_path / n) for n in files], tmp_path / "uploads", max_file_mb=0.001)
     assert placed.paths == placed.new == [tmp_path / "uploads" / "ok.txt"] and placed.paths[0].read_text() == "fine"
-    assert len(placed.notes) == 3
+    assert len(placed.notes) == placed.refused == 3
     assert placed.notes[0].startswith("big.md: too large") and "0.001 MB" in placed.notes[0]
     assert placed.notes[1].startswith("tool.exe: unsupported")
     assert placed.notes[2] == "empty.md: empty file"

@@ -116,11 +116,12 @@ def _docs_action(engine, action: Callable[[], list[str]]) -> tuple[str, str, gr.
         return render.status([*lines, str(err)]), render.documents([]), gr.Dropdown(choices=[], value=None)
 
 
-def _report(report: IndexReport, notes: list[str]) -> list[str]:
+def _report(report: IndexReport, notes: list[str], refused: int = 0) -> list[str]:
+    """The summary line, then a line per note and per failure; `refused` uploads count as failed."""
     summary = strings.docs_report(len(report.added), len(report.updated), len(report.removed),
-                                  len(report.unchanged), len(report.failed))
+                                  len(report.unchanged), len(report.failed) + refused)
     failures = [f"{render.visible_name(Path(f.source).name)}: {f.reason}" for f in report.failed]
-    return [summary, *notes, *failures]
+    return [summary, *notes, *failures, *report.notes]
 
 
 def _progress_reporter(progress: gr.Progress) -> Callable[[str, int, int], None]:
@@ -143,7 +144,7 @@ def _upload_handler(engine):
                     report = engine.index(placed.paths, progress=_progress_reporter(progress))
             finally:
                 discard(placed, _indexed_paths(engine))
-            return _report(report, placed.notes)
+            return _report(report, placed.notes, refused=placed.refused)
 
         return _docs_action(engine, index)
 

@@ -21,6 +21,11 @@ class Placed:
     paths: list[Path] = field(default_factory=list)  # to index: new files and identical copies already here
     new: list[Path] = field(default_factory=list)  # the files this upload created (discard() may remove them)
     notes: list[str] = field(default_factory=list)  # one line per file refused or renamed
+    refused: int = 0
+
+    def refuse(self, note: str) -> None:
+        self.notes.append(note)
+        self.refused += 1
 
 
 def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float) -> Placed:
@@ -31,16 +36,16 @@ def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float) -> P
         name = upload.name
         size = upload.stat().st_size
         if upload.suffix.lower() not in SUPPORTED:
-            placed.notes.append(strings.docs_unsupported(name))
+            placed.refuse(strings.docs_unsupported(name))
             continue
         if size > max_bytes:
-            placed.notes.append(strings.docs_too_large(name, size, max_file_mb))
+            placed.refuse(strings.docs_too_large(name, size, max_file_mb))
             continue
         try:
             data = load_bytes(upload, name, max_bytes)
             parse_document(data, upload, name)
         except ReadError as err:
-            placed.notes.append(f"{name}: {err.reason}")
+            placed.refuse(f"{name}: {err.reason}")
             continue
         target = uploads_dir / name
         if target.is_file() and target.read_bytes() == data:
