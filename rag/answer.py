@@ -127,8 +127,9 @@ class LLMAnswerer:
             error = err
         tally = _tally(self.model.name, judged, "".join(reply), error, started, first)
         if composer.text:
-            dropped = tally.dropped + tally.wrong_language
-            notes = [strings.LLM_DROPPED[language].format(n=dropped)] if dropped else []
+            notes = [strings.LLM_DROPPED[language].format(n=tally.dropped)] if tally.dropped else []
+            if tally.wrong_language:
+                notes.append(strings.LLM_DROPPED_LANGUAGE[language].format(n=tally.wrong_language))
             if error is not None:
                 notes.append(strings.LLM_INCOMPLETE[language].format(reason=error.describe(language)))
             text = "\n".join([composer.text, *notes])

@@ -246,6 +246,10 @@ LLM_DROPPED: dict[Language, str] = {
     "en": "({n} sentence(s) of the model's answer left out: the cited passages do not support them.)",
     "ar": "(حُذفت {n} من جمل إجابة النموذج لأن المقاطع المذكورة لا تسندها.)",
 }
+LLM_DROPPED_LANGUAGE: dict[Language, str] = {
+    "en": "({n} sentence(s) of the model's answer left out: not in English.)",
+    "ar": "(حُذفت {n} من جمل إجابة النموذج لأنها ليست بالعربية.)",
+}
 LLM_INCOMPLETE: dict[Language, str] = {
     "en": "(The answer may be incomplete: {reason}.)",
     "ar": "(قد تكون الإجابة ناقصة: {reason}.)",
