@@ -131,7 +131,7 @@ def test_arabic_and_english_side_by_side(context, chat_url):
         for source in layout(message.locator("details")):
             assert_laid_out(source, "rtl")
 
-    # The English tab goes on in Arabic: one conversation in both directions (docs/screenshot.png is this picture).
+    # The English tab goes on in Arabic: one conversation in both directions.
     ask(english, "كم عدد الجنود في القوة المقترحة؟")
     assert "5 آلاف جندي" in answer(english, 2).inner_text()
     open_sources(english)
@@ -254,7 +254,7 @@ def test_a_pdf_citation_shows_the_page_with_the_sentence_boxed(library, library_
         assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1
         assert frame["y"] <= box["y"] and 4 < box["height"] < frame["height"] / 10
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "viewer-pdf.png")
+    page.screenshot(path=ARTIFACTS / "viewer-pdf.png")  # docs/screenshot.png is this picture
     viewer(page).get_by_role("button", name="Text · النص").click()  # the text view, one click away
     marks = viewer(page).locator(".sanad-doc mark")
     assert marks.first.is_visible() and not image.is_visible()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,12 +78,17 @@ def _locate(words: list[tuple[set[str], int, int]], sentence: str) -> list[tuple
     if best < 0.6 * len(wanted):
         return []
     found = [i for i in range(best_at, min(best_at + span, len(words))) if hits[i]]
-    # The window is wider than the sentence: a common word just outside it is not part of it.
-    while len(found) > 2 and found[1] - found[0] > 3:
-        found.pop(0)
-    while len(found) > 2 and found[-1] - found[-2] > 3:
-        found.pop()
-    return [(words[i][1], words[i][2]) for i in found]
+    # The window is wider than the sentence, so a word may match twice (a title repeating the
+    # sentence's first words): each word counts as often as the sentence has it, nearest the middle.
+    middle = found[len(found) // 2]
+    left = Counter(wanted)
+    kept = []
+    for i in sorted(found, key=lambda i: abs(i - middle)):
+        key = next((k for k in words[i][0] if left[k] > 0), None)
+        if key is not None:
+            left[key] -= 1
+            kept.append(i)
+    return [(words[i][1], words[i][2]) for i in sorted(kept)]
 
 
 def _boxes(textpage, ranges: list[tuple[int, int]], width: float, height: float) -> list[Box]:
