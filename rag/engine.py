@@ -39,6 +39,7 @@ class Sanad:
         self._retriever: Retriever | None = None
         self._manifest = None
         self._lock = threading.RLock()  # the chat serves several tabs from one engine
+        self._shown: dict[tuple[str, str], Document] = {}  # document() keeps the last few: a long PDF reads in seconds
         self._state: tuple[tuple, State] | None = None
         self._models: dict[str, ChatModel] = {}
         self._model(None)  # an unknown --llm, or one missing its server address, fails here, at start
@@ -105,9 +106,11 @@ class Sanad:
         data = load_bytes(path, source, int(self.settings.max_file_mb * 1_000_000))
         if hashlib.sha256(data).hexdigest() != entry["file_sha256"]:
             raise ReadError(source, strings.REASON_CHANGED_SINCE_INDEXING)
-        document = parse_document(data, path, source)
+        key = (source, entry["file_sha256"])
+        document = self._shown.get(key) or parse_document(data, path, source)
         if document.sha256 != entry["sha256"]:
             raise ReadError(source, strings.REASON_READ_DIFFERENTLY)
+        self._shown = {k: v for k, v in [*self._shown.items(), (key, document)][-4:]}
         return document
 
     # Asking --------------------------------------------------------------------------------------

@@ -163,7 +163,7 @@ DOCS_NONE = "Nothing is indexed yet. · لا شيء مفهرس بعد."
 DOCS_NO_FILES = "Choose one or more files first. · اختر ملفاً أو أكثر أولاً."
 DOCS_NOTHING_CHOSEN = "Choose a document to remove first. · اختر مستنداً لحذفه أولاً."
 DOCS_STAGES = {"read": "Reading files · قراءة الملفات", "embed": "Embedding passages · تضمين المقاطع"}
-DOCS_FAILED = "Indexing failed · فشلت الفهرسة: {detail}"
+DOCS_FAILED = "Indexing failed · فشلت الفهرسة"  # the reason follows on a line of its own
 
 
 def docs_too_large(name: str, size: int, limit_mb: float) -> str:

@@ -106,10 +106,10 @@ def _docs_action(engine, action: Callable[[], list[str]]) -> tuple[str, str, gr.
     except IndexMissing:
         lines = [strings.DOCS_NONE]
     except EXPLAINED as err:
-        lines = [strings.DOCS_FAILED.format(detail=err)]
+        lines = [strings.DOCS_FAILED, str(err)]
     except Exception as err:
         log.exception("index change failed")
-        lines = [strings.DOCS_FAILED.format(detail=type(err).__name__)]
+        lines = [strings.DOCS_FAILED, type(err).__name__]
     try:
         return (render.status(lines), *_docs_view(engine))
     except EXPLAINED as err:
