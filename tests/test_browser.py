@@ -116,6 +116,7 @@ def test_arabic_and_english_side_by_side(context, chat_url):
     arabic, english = open_chat(context, chat_url), open_chat(context, chat_url)
     arabic.locator("#sanad-chat").get_by_text("لماذا باكستان؟", exact=True).click()  # an example on the empty chat
     ask(english, "Why Pakistan?")  # a second tab, asking while the first is being answered
+    assert arabic.locator("#sanad-chat").get_by_text("Sanad · سند").count() == 0  # no label floating over the messages
 
     for page, summary, lead_direction in ((arabic, "المصادر", "rtl"), (english, "Sources", "ltr")):
         message = answer(page, 1)
@@ -157,6 +158,11 @@ def test_upload_from_the_page(context, chat_url, tmp_path):
     page.locator("#sanad-upload input[type=file]").set_input_files(note)
     page.locator("#sanad-docs").get_by_text("keeper.txt").filter(visible=True).first.wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert "Added 1" in page.locator("#sanad-docs-status").inner_text()
+    # The two-language summary: English, then Arabic, each a line of its own in its own direction.
+    lines = page.locator("#sanad-docs-status li").first.locator("p")
+    assert lines.evaluate_all("ps => ps.map(p => getComputedStyle(p).direction)") == ["ltr", "rtl"]
+    english, arabic = (line.bounding_box() for line in lines.all())
+    assert arabic["y"] >= english["y"] + english["height"] - 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "documents.png", full_page=True)
 
