@@ -6,6 +6,7 @@ import io
 import os
 import re
 import stat
+import threading
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -22,6 +23,10 @@ DOCX_MAX_RATIO = 100  # unpacked / packed, for a member larger than DOCX_RATIO_F
 DOCX_RATIO_FLOOR = 5_000_000
 PDF_MAX_UNPACKED = 200_000_000  # bytes of compressed PDF streams, images aside
 _STREAM = re.compile(rb"stream\r?\n")
+
+# PDFium is not thread-safe, and the chat reads and renders PDFs (the viewer) while it indexes: every
+# use of pypdfium2 in the process holds this lock.
+PDFIUM_LOCK = threading.RLock()
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
@@ -202,18 +207,19 @@ def _read_pdf(data: bytes, source: str) -> Read:
     from .pdf import document_words, read_blocks, resolve_hyphens
 
     _check_pdf_streams(data, source)
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as err:
-        if "password" in str(err).lower():
-            raise ReadError(source, strings.REASON_ENCRYPTED) from err
-        raise ReadError(source, strings.reason_corrupt_pdf(err)) from err
-    try:
-        blocks, title = read_blocks(document)
-    except Exception as err:  # PDFium reports damage page by page
-        raise ReadError(source, strings.reason_corrupt_pdf(err)) from err
-    finally:
-        document.close()
+    with PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as err:
+            if "password" in str(err).lower():
+                raise ReadError(source, strings.REASON_ENCRYPTED) from err
+            raise ReadError(source, strings.reason_corrupt_pdf(err)) from err
+        try:
+            blocks, title = read_blocks(document)
+        except Exception as err:  # PDFium reports damage page by page
+            raise ReadError(source, strings.reason_corrupt_pdf(err)) from err
+        finally:
+            document.close()
     words = document_words(blocks)
     builder = TextBuilder()
     page_starts: dict[int, int] = {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from rag.readers import PDFIUM_LOCK
 from rag.text import normalize
 
 SCALE = 1.6  # ~950 px for an A4 page: sharp on a phone, light enough to send inline
@@ -33,6 +34,11 @@ class PageImage:
 
 def render_page(path: Path, number: int, sentences: list[str]) -> PageImage:
     """Page `number` (1-based) of the PDF, with the boxes of `sentences` on it."""
+    with PDFIUM_LOCK:
+        return _render(path, number, sentences)
+
+
+def _render(path: Path, number: int, sentences: list[str]) -> PageImage:
     pdf = pdfium.PdfDocument(str(path))
     try:
         page = pdf[number - 1]
