@@ -453,3 +453,18 @@ def test_a_busy_port_is_one_line_naming_another(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and f"port {port} is already in use" in lines[0]
     assert re.search(r"rag chat --port \d+$", lines[0]) and "Traceback" not in done.stderr
+
+
+def test_the_viewer_shows_a_window_of_a_long_document():
+    """A citation deep in a long document, even one without line breaks, shows the passage with some
+    context either side and says how much more there is, rather than sending the whole file."""
+    from rag import Document
+    from ui.reference import Reference
+    from ui.viewer import CONTEXT, _text_view
+
+    text = "word " * 200_000  # 1 MB on one line
+    page = html(_text_view(Document(id="d", source="s.txt", text=text, sha256=""), Reference("s.txt", 500_000, 500_100, ((500_000, 500_050),))))
+    shown = "".join(p.get_text() for p in page.select("p:not(.sanad-more p)"))
+    assert len(shown) <= 100 + 2 * CONTEXT + 2 and page.select_one("mark").get_text() == text[500_000:500_050]
+    more = [div.get_text() for div in page.select(".sanad-more")]
+    assert len(more) == 2 and more[0].startswith(f"… {500_000 - CONTEXT} more characters")

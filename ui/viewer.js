@@ -31,7 +31,12 @@ async function open(reference, link) {
   const mine = ++asked;  // a slow answer to an earlier click must not replace a later one
   opener = link;
   element.setAttribute("aria-busy", "true");
-  const html = await server.open_source(reference);
+  let html = "";
+  try {
+    html = await server.open_source(reference);
+  } catch (error) {  // the server went away: nothing to show, and the chat stays usable
+    console.error(error);
+  }
   if (mine !== asked) return;
   props.value = html;
   await afterPaint();

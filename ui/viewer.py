@@ -33,7 +33,9 @@ def view(engine, encoded: str) -> str:
         return _notice(strings.VIEWER_CANNOT_OPEN.format(name="?", reason=strings.REASON_NOT_INDEXED))
     try:
         document = engine.document(reference.source)
-        path = next(Path(d.path) for d in engine.documents() if d.source == reference.source)
+        path = next((Path(d.path) for d in engine.documents() if d.source == reference.source), None)
+        if path is None:  # removed between the two looks
+            raise ReadError(reference.source, strings.REASON_NOT_INDEXED)
     except (ReadError, IndexProblem) as err:
         reason = err.reason if isinstance(err, ReadError) else str(err)
         return _notice(strings.VIEWER_CANNOT_OPEN.format(name=visible_name(reference.source), reason=reason))
@@ -74,8 +76,13 @@ def _text_view(document: Document, reference: Reference) -> str:
         low, high = 0, min(len(text), HEAD)
     else:
         low, high = max(0, reference.start - CONTEXT), min(len(text), reference.end + CONTEXT)
-    low = text.rfind("\n", 0, low) + 1 if low else 0
-    high = len(text) if (end := text.find("\n", high)) < 0 else end
+    # Whole lines, unless a line is itself longer than the context (a file without line breaks).
+    line_start, line_end = text.rfind("\n", 0, low) + 1, text.find("\n", high)
+    line_end = len(text) if line_end < 0 else line_end
+    if low - line_start <= CONTEXT:
+        low = line_start
+    if line_end - high <= CONTEXT:
+        high = line_end
     cuts = {low, high}
     if reference.start is not None:
         cuts |= {reference.start, reference.end}
@@ -92,7 +99,7 @@ def _text_view(document: Document, reference: Reference) -> str:
 
 def _more(hidden: int) -> str:
     """Says how much of the document lies beyond what is shown, on that side."""
-    return f'<p dir="auto" class="sanad-more">{escape(strings.VIEWER_MORE.format(n=hidden))}</p>' if hidden else ""
+    return f'<div class="sanad-more">{bilingual(strings.VIEWER_MORE.format(n=hidden))}</div>' if hidden else ""
 
 
 def _line(text: str, start: int, end: int, cuts: set[int], reference: Reference) -> str:
