@@ -79,7 +79,7 @@ def load_library(xquad_dir: Path, articles: int) -> tuple[list[Article], list[di
 def _emphasised(paragraph: str, number: int) -> str:
     """Markdown inline markup on the paragraph's second word, a link every other paragraph."""
     words = paragraph.split(" ")
-    if len(words) > 3:
+    if len(words) > 3 and words[1]:  # (XQuAD has double spaces: no markup on an empty word)
         words[1] = f"**{words[1]}**" if number % 2 else f"[{words[1]}](https://example.org/{number})"
     return " ".join(words)
 

@@ -29,7 +29,10 @@ from dataclasses import dataclass, field
 from .text import fold_forms
 
 _ARABIC = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe]")
-_STRONG_LTR = re.compile("[A-Za-z0-9\u00c0-\u024f\u0660-\u0669\u06f0-\u06f9]")
+_STRONG_LTR = re.compile("[A-Za-z\u00c0-\u024f]")
+_DIGIT = re.compile("[0-9\u0660-\u0669\u06f0-\u06f9\u00b2\u00b3\u00b9\u00bc-\u00be]")
+_NUMBER_SEPARATORS = set("+-,.:/\u060c\u066b\u066c\x02")
+_SIGNS = set("+-\x02")
 _SENTENCE_END = re.compile(r"[.!?؟…:;؛]['\"»”’)\]]*$")
 _PAGE_NUMBER = re.compile(r"^\W*(?:page|p\.|صفحة|الصفحة)?\s*\d+\s*(?:(?:/|of|من)\s*\d+)?\W*$", re.IGNORECASE)
 HYPHEN = "\x02"  # a hyphen at a line end, until the whole text shows whether the word is hyphenated
@@ -51,6 +54,7 @@ class Line:
     left: float
     right: float
     rtl: bool
+    stored: str = ""  # a right-to-left line as stored, left to right: the reading if the writer did no bidi
 
 
 @dataclass
@@ -143,10 +147,8 @@ def _line(row: list[tuple], spaces: list[tuple[int, float]]) -> Line | None:
     latin = sum(bool(_STRONG_LTR.match(t)) and not t.isdigit() for t in tokens)
     rtl = arabic > latin
     text = fold_forms("".join(visual_to_logical(tokens, rtl)))
-    if rtl and _article_score(fold_forms("".join(tokens))) > _article_score(text):
-        # A writer without bidi (fpdf2 unshaped) stores Arabic left to right in logical order.
-        text = fold_forms("".join(tokens))
-    return Line(text=text, y=row[0][1], size=size, left=min(g[3] for g in bases), right=max(g[4] for g in bases), rtl=rtl)
+    return Line(text=text, y=row[0][1], size=size, left=min(g[3] for g in bases), right=max(g[4] for g in bases),
+                rtl=rtl, stored=fold_forms("".join(tokens)) if rtl else "")
 
 
 def _article_score(text: str) -> int:
@@ -159,42 +161,66 @@ def _article_score(text: str) -> int:
 def visual_to_logical(tokens: list[str], rtl: bool) -> list[str]:
     """Tokens (glyph clusters and spaces) in left-to-right visual order, as a reader reads them.
 
-    Each token is strong right-to-left (Arabic), strong left-to-right (Latin, digits) or neutral
-    (spaces, punctuation). Neutrals between two tokens of one direction take that direction; the
-    others take the line's. A right-to-left line is reversed whole and its left-to-right runs are
-    reversed back; a left-to-right line only has its right-to-left runs reversed.
+    The Unicode bidi algorithm, backwards, in the parts that matter for running text. Tokens are
+    right-to-left (Arabic), left-to-right (Latin), digits or neutral. In a right-to-left line a number
+    after Latin text is Latin text (Windows 10); one among Arabic is an Arabic number, which a comma
+    or colon holds together (3:08, 121،154) but a hyphen does not (24-10 shows as 10-24). Neutrals
+    between two Latin tokens are Latin; all others take the line's direction. A right-to-left line is
+    reversed whole and its left-to-right runs reversed back; a left-to-right line only has its
+    right-to-left runs reversed.
     """
-    kinds = ["R" if _ARABIC.match(t) else "L" if _STRONG_LTR.match(t) else "N" for t in tokens]
-    inner = "L" if rtl else "R"  # the direction of the embedded runs to restore
-    out = list(tokens)
-    runs: list[tuple[int, int]] = []
+    count = len(tokens)
+    kinds = ["R" if _ARABIC.match(t) else "D" if _DIGIT.match(t) else "L" if _STRONG_LTR.match(t) else "N"
+             for t in tokens]
+    if not rtl:
+        kinds = ["L" if kind == "D" else kind for kind in kinds]
     k = 0
-    while k < len(out):
-        if kinds[k] != inner:
+    while k < count:  # each number: digits with single separators between them
+        if kinds[k] != "D":
             k += 1
             continue
-        end = last = k
-        while end + 1 < len(out) and kinds[end + 1] != ("R" if inner == "L" else "L"):
-            end += 1
-            if kinds[end] == inner:
-                last = end
+        end = k
+        while end + 1 < count and (kinds[end + 1] == "D" or (
+                end + 2 < count and tokens[end + 1] in _NUMBER_SEPARATORS and kinds[end + 2] == "D")):
+            end += 1 if kinds[end + 1] == "D" else 2
+        left = next((kinds[j] for j in range(k - 1, -1, -1) if kinds[j] in ("L", "R")), None)
+        right = next((kinds[j] for j in range(end + 1, count) if kinds[j] in ("L", "R")), None)
+        latin = left == "L"  # ambiguous when Arabic follows; names with numbers (Windows 10) are the commoner case
+        for j in range(k, end + 1):
+            if latin:
+                kinds[j] = "L"
+            else:  # an Arabic number: a hyphen or plus between its parts is neutral
+                kinds[j] = "N" if tokens[j] in _SIGNS else "AN"
+        k = end + 1
+    inner = ("L", "AN") if rtl else ("R",)
+    runs: list[tuple[int, int]] = []
+    k = 0
+    while k < count:
+        if kinds[k] not in inner:
+            k += 1
+            continue
+        last = k
+        while True:
+            following = last + 1
+            while following < count and kinds[following] == "N":
+                following += 1
+            if following >= count or kinds[following] != kinds[last]:
+                break
+            if following != last + 1 and kinds[last] == "AN":
+                break  # neutrals next to a number take the line's direction
+            last = following
         runs.append((k, last + 1))
         k = last + 1
+    out = list(tokens)
     for start, end in runs:
         out[start:end] = out[start:end][::-1]
     if rtl:
-        out.reverse()
+        inside = set()
+        for start, end in runs:
+            inside.update(range(start, end))
         # Mirrored glyphs were mapped to their mirror image's character; reading order flips them back.
-        out = [t.translate(_MIRRORED) if kind != "L" else t
-               for t, kind in zip(out, reversed(_run_kinds(kinds, runs)))]
+        out = [t if k in inside else t.translate(_MIRRORED) for k, t in enumerate(out)][::-1]
     return out
-
-
-def _run_kinds(kinds: list[str], runs: list[tuple[int, int]]) -> list[str]:
-    inside = set()
-    for start, end in runs:
-        inside.update(range(start, end))
-    return ["L" if k in inside else kind for k, kind in enumerate(kinds)]
 
 
 def strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[Line]]:
@@ -262,8 +288,8 @@ def _ends_short(line: Line, lo: float, hi: float, width: float) -> bool:
 def join_lines(first: str, second: str) -> str:
     """One text from two wrapped lines. A hyphen at the break is kept as a marker for resolve_hyphens;
     punctuation that a writer wrapped onto the next line stays on its word."""
-    first = re.sub(r"-$", HYPHEN, first)
-    if first.endswith(HYPHEN) or re.search(r"[–—/]$", first) or re.match(r"[،؛؟.,:;!?)\]»”]", second):
+    first = re.sub(r"(?<=\w)-$", HYPHEN, first)  # "hinduism -" is a dash, not a hyphenated word
+    if first.endswith(HYPHEN) or re.search(r"[–—/]$", first) or re.match(r"[\u064b-\u065f\u0670]*[،؛؟.,:;!?)\]»”]", second):
         return first + second
     return f"{first} {second}"
 
@@ -304,6 +330,12 @@ def read_blocks(document) -> tuple[list[Block], str]:
             textpage.close()
             page.close()
     pages = strip_running(pages, heights)
+    rtl_lines = [line for lines in pages for line in lines if line.rtl]
+    if sum(map(_article_score, (l.stored for l in rtl_lines))) > sum(map(_article_score, (l.text for l in rtl_lines))):
+        # A writer without bidi (fpdf2 unshaped) stores Arabic left to right in logical order. Decided
+        # for the whole document: one line's words (تسلا ends like a reversed ال) would mislead.
+        for line in rtl_lines:
+            line.text = line.stored
     sizes = [line.size for lines in pages for line in lines for _ in range(max(1, len(line.text) // 10))]
     body = statistics.median(sizes) if sizes else 12.0
     blocks: list[Block] = []
