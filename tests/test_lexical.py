@@ -1,3 +1,5 @@
+import pytest
+
 from rag.lexical import LexicalIndex, tokenize
 
 
@@ -32,3 +34,17 @@ def test_save_and_load_round_trip(tmp_path):
     index.save(tmp_path)
     loaded = LexicalIndex.load(tmp_path)
     assert loaded.search("باكستان", 2).ids == index.search("باكستان", 2).ids == ["a"]
+
+
+def test_a_loaded_index_scores_exactly_as_bm25s_built_it(tmp_path):
+    """Readers score from the saved columns with numpy alone (no bm25s import at start-up)."""
+    texts = ["Emperor penguins breed in the Antarctic winter.", "Green tea reached Japan in the ninth century.",
+             "الجيش الباكستاني يمتلك خبرة طويلة في حفظ السلام", "penguins penguins tea tea tea"]
+    index = LexicalIndex(["a", "b", "c", "d"], texts)
+    index.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path)
+    for query in ("penguins winter", "tea Japan penguins", "باكستان السلام", "winter winter tea"):
+        built, read = index.search(query, 4), loaded.search(query, 4)
+        assert read.ids == built.ids and read.ids
+        assert read.scores == pytest.approx(built.scores, rel=1e-6)
+        assert read.coverage == built.coverage
