@@ -440,19 +440,21 @@ def test_failed_logins_are_limited_per_address(tmp_path):
         assert attempt("s3cret", "127.0.0.2").status_code == 200
 
 
-def test_a_busy_port_is_one_line_naming_another(tmp_path):
+def test_a_busy_port_is_one_line_naming_another(tmp_path, capsys):
     import socket
+
+    from rag.cli import main
 
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "rag.cli", "chat", "--port", str(port), "--index-dir", str(tmp_path)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
+        code = main(["chat", "--port", str(port), "--index-dir", str(tmp_path)])  # what `rag chat` runs
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and f"port {port} is already in use" in lines[0]
-    assert re.search(r"rag chat --port \d+$", lines[0]) and "Traceback" not in done.stderr
+    assert re.search(r"rag chat --port \d+$", lines[0]) and "Traceback" not in err
 
 
 def test_the_viewer_shows_a_window_of_a_long_document():
