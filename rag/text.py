@@ -86,9 +86,24 @@ def _add_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]], 
     pos = start
     for match in _CLAUSE_END.finditer(text, start, end):
         if match.end() - pos >= max_chars // 2:
-            spans.append((pos, match.end()))
+            _add_bounded(text, pos, match.end(), spans, max_chars)
             pos = match.end()
             while pos < end and text[pos].isspace():
                 pos += 1
     if pos < end:
-        spans.append((pos, end))
+        _add_bounded(text, pos, end, spans, max_chars)
+
+
+def _add_bounded(text: str, start: int, end: int, spans: list[tuple[int, int]], max_chars: int) -> None:
+    """Text with no sentence or clause end for too long (a 20 MB line, a table dumped as one line)
+    is cut at the last space within max_chars, or at max_chars where there is none, so that no
+    chunk, vector or quote grows with the file."""
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + max_chars // 2, start + max_chars)
+        cut = cut if cut > start else start + max_chars
+        spans.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        spans.append((start, end))

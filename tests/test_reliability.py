@@ -188,3 +188,16 @@ def test_a_clean_up_failure_after_the_commit_is_a_note_not_a_crash(tmp_path, mon
     monkeypatch.undo()
     (folder / "tea.txt").write_text("White tea is the least processed tea.", encoding="utf-8")
     assert not engine.index([folder]).notes
+
+
+def test_text_without_any_break_is_cut_into_bounded_chunks():
+    """A 20 MB line with no space became one 20 MB chunk, and its run never finished."""
+    from rag.chunking import chunk_document
+    from rag.readers import parse_document
+
+    for data in (b"a" * 300_000, ("word " * 60_000).encode()):
+        doc = parse_document(data, Path("line.txt"), "line.txt")
+        chunks = chunk_document(doc, 1200, 200)
+        assert len(chunks) >= len(data) // 1200
+        assert max(len(c.text) for c in chunks) <= 1200
+        assert all(doc.text[c.start:c.end] == c.text for c in chunks)
