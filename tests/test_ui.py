@@ -217,12 +217,18 @@ def test_status_and_names_from_files_are_plain_text(chat, client, tmp_path):
     tricky.write_text(FACT, encoding="utf-8")
     status, table = upload(client, tricky)
     assert "Added 1" in status.get_text()
-    shown = next(s for s in listed(table) if "invoice" in s)
-    assert shown.endswith("/invoice⟨U+202E⟩gpj.md") and "\u202e" not in table
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / tricky.name).write_text(FACT + " Twice.", encoding="utf-8")
+    status, table = upload(client, again / tricky.name)  # kept beside the first: the note names both
+    assert "invoice⟨U+202E⟩gpj.md: another document" in status.get_text() and "\u202e" not in str(status)
+    shown = [PurePath(s).name for s in listed(table) if "invoice" in s]
+    assert shown == ["invoice⟨U+202E⟩gpj (2).md", "invoice⟨U+202E⟩gpj.md"] and "\u202e" not in table
     answer = last_answer(ask(client, "Who painted the Zephyrine lighthouse green?"))
     name = answer.select_one(".sanad-source-name").get_text()
     assert "invoice⟨U+202E⟩gpj.md" in name and "\u202e" not in name
-    client.predict(str(chat[1].settings.uploads_dir / "invoice\u202egpj.md"), api_name="/remove")
+    for name in ("invoice\u202egpj.md", "invoice\u202egpj (2).md"):
+        client.predict(str(chat[1].settings.uploads_dir / name), api_name="/remove")
 
 
 def markdown_content_type_docx(path: Path) -> Path:

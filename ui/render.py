@@ -46,8 +46,8 @@ def answer(result: Answer) -> str:
 
 
 def notice(text: str) -> str:
-    """A short message in place of an answer (an error, or a hint what to do)."""
-    return f'<p dir="auto" class="sanad-notice">{_inline(text)}</p>'
+    """A short message in place of an answer (an error, or a hint what to do); it may name a file."""
+    return f'<p dir="auto" class="sanad-notice">{_inline(visible_name(text))}</p>'
 
 
 def sources(result: Answer) -> str:
@@ -112,8 +112,9 @@ def highlighted(citation: Citation) -> str:
 
 # Documents tab ------------------------------------------------------------------------------------
 def status(lines: list[str]) -> str:
-    """Status lines as plain text: each language of a two-language line on its own line, in its own direction."""
-    items = "".join(f"<li>{bilingual(line)}</li>" for line in lines if line)
+    """Status lines as plain text: each language of a two-language line on its own line, in its own
+    direction; file names in them show their hidden characters."""
+    items = "".join(f"<li>{bilingual(visible_name(line))}</li>" for line in lines if line)
     return f'<ul class="sanad-status">{items}</ul>' if items else ""
 
 
