@@ -1,0 +1,300 @@
+"""Sanad against the baseline a user would write with plain llama-index, at growing library sizes.
+
+    python -m bench.scale [XQUAD_DIR] [--sizes 1000,10000,100000] [--questions 200] [--out FILE]
+
+For each size N it builds a library of N chunks from real Arabic and English text: XQuAD's 480
+parallel paragraphs (CC-BY-SA 4.0, read at run time) and the seed article first, then paragraphs
+recombined from their sentences (same language, shuffled with a fixed seed) as distractors. Both
+systems index the same files in the same run, with the same embedder:
+
+- Sanad: `Sanad.index` (passages, their sentences, BM25; Chroma on disk);
+- baseline: `VectorStoreIndex` over a `ChromaVectorStore` with llama-index's default settings
+  (SentenceSplitter, similarity_top_k 5, no LLM: retrieval is what both do without one).
+
+Measured: indexing time (texts/s, chunks/s), query latency p50/p95 in a warm process (retrieval,
+and Sanad's full extractive answer), peak RSS of each build (its own child process, wait4), index
+size on disk, the time of a one-document update, and hit@1 on the XQuAD questions (both
+languages) whose paragraphs are in the library. The table gives Sanad/baseline ratios, and the
+embedding throughput against the embedder's measured single-text speed.
+
+Embedding is the cost that grows: --cache DIR keeps every vector computed (keyed by the text's
+hash, outside git), so a larger size or a rerun embeds only what it has not seen. A build that
+reuses cached vectors is marked so in the table; its time then measures storage and BM25, not the
+model.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT_XQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad"
+ROOT = Path(__file__).resolve().parents[1]
+PER_FILE = 20  # paragraphs per document file
+
+
+# The library -------------------------------------------------------------------------------------
+def library(xquad: Path, size: int, folder: Path) -> list[dict]:
+    """Writes `size` paragraphs into files under folder; returns the questions whose paragraphs are in."""
+    from rag.text import sentence_spans
+
+    paragraphs, questions = [], []
+    for language in ("ar", "en"):
+        data = json.loads((xquad / f"xquad.{language}.json").read_text(encoding="utf-8"))["data"]
+        for article in data:
+            for paragraph in article["paragraphs"]:
+                context = " ".join(paragraph["context"].split())
+                paragraphs.append(context)
+                for qa in paragraph["qas"]:
+                    questions.append({"question": qa["question"], "evidence": qa["answers"][0]["text"],
+                                      "paragraph": len(paragraphs) - 1})
+    seed = (ROOT / "seeds" / "gaza-stabilisation-force-pakistan.ar.txt").read_text(encoding="utf-8")
+    paragraphs += [p for p in seed.split("\n") if len(p) > 200]
+    rng = random.Random(size)
+    sentences = {lang: [s for p in paragraphs if _lang(p) == lang for s in _sentences(p, sentence_spans)]
+                 for lang in ("ar", "en")}
+    while len(paragraphs) < size:
+        pool = sentences[rng.choice(("ar", "en"))]
+        paragraphs.append(" ".join(rng.sample(pool, 5)))
+    paragraphs = paragraphs[:size]
+    folder.mkdir(parents=True)
+    for start in range(0, len(paragraphs), PER_FILE):
+        (folder / f"doc{start // PER_FILE:05d}.txt").write_text("\n\n".join(paragraphs[start : start + PER_FILE]),
+                                                                encoding="utf-8")
+    return [q for q in questions if q["paragraph"] < size]
+
+
+def _lang(text: str) -> str:
+    from rag.text import detect_language
+
+    return detect_language(text)
+
+
+def _sentences(paragraph: str, spans) -> list[str]:
+    return [paragraph[s:e] for s, e in spans(paragraph) if e - s > 30]
+
+
+# An embedder with a vector cache -------------------------------------------------------------------
+class CachedEmbedder:
+    """The real embedder, with every vector it computes kept on disk by text hash (bench only)."""
+
+    def __init__(self, inner, folder: Path | None) -> None:
+        import hashlib
+
+        import numpy as np
+
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self._np, self._hash = np, lambda t: hashlib.sha256(t.encode()).hexdigest()
+        self.folder = folder
+        self.vectors: dict[str, object] = {}
+        self.embedded = self.reused = 0
+        if folder and (folder / "vectors.npy").exists():
+            keys = json.loads((folder / "keys.json").read_text())
+            self.vectors = dict(zip(keys, np.load(folder / "vectors.npy")))
+
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts):
+        keys = [self._hash(t) for t in texts]
+        todo = [i for i, k in enumerate(keys) if k not in self.vectors]
+        if todo:
+            fresh = self.inner.embed_passages([texts[i] for i in todo])
+            self.vectors.update({keys[i]: v for i, v in zip(todo, fresh)})
+        self.embedded += len(todo)
+        self.reused += len(texts) - len(todo)
+        return self._np.stack([self.vectors[k] for k in keys])
+
+    def save(self) -> None:
+        if self.folder:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._np.save(self.folder / "vectors.npy", self._np.stack(list(self.vectors.values())))
+            (self.folder / "keys.json").write_text(json.dumps(list(self.vectors)))
+
+
+# One build, in its own process -----------------------------------------------------------------------
+def build(system: str, docs: Path, index_dir: Path, cache: Path | None, questions: list[dict]) -> dict:
+    """Index `docs` with one system, then time its queries; runs in a child process (see main)."""
+    from rag.embedders import load_embedder
+
+    embedder = CachedEmbedder(load_embedder("e5-small-q4"), cache)
+    started = time.perf_counter()
+    if system == "sanad":
+        from rag import Sanad, load_settings
+
+        engine = Sanad(load_settings(index_dir=index_dir))
+        engine._embedder = embedder
+        report = engine.index([docs])
+        chunks = sum(d.chunks for d in engine.documents())
+    else:
+        engine, chunks = _baseline(docs, index_dir, embedder)
+    seconds = time.perf_counter() - started
+    embedder.save()
+    result = {"index_s": round(seconds, 2), "chunks": chunks, "texts_embedded": embedder.embedded,
+              "texts_reused": embedder.reused, "disk_mb": round(_size(index_dir) / 1e6, 1)}
+    result.update(_queries(system, engine, questions))
+    # A one-document update: the first file gains a paragraph.
+    first = sorted(docs.glob("*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n\nThis paragraph was added to time an update.",
+                     encoding="utf-8")
+    started = time.perf_counter()
+    if system == "sanad":
+        engine.index([docs])
+    else:
+        _baseline_update(engine, first, embedder)
+    result["update_s"] = round(time.perf_counter() - started, 2)
+    return result
+
+
+def _baseline(docs: Path, index_dir: Path, embedder):
+    """What the llama-index documentation has a user write: a reader, a Chroma-backed VectorStoreIndex."""
+    import chromadb
+    from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from rag.embedders import as_llama_embedding
+
+    client = chromadb.PersistentClient(path=str(index_dir), settings=chromadb.Settings(anonymized_telemetry=False))
+    store = ChromaVectorStore(chroma_collection=client.get_or_create_collection("baseline"))
+    documents = SimpleDirectoryReader(str(docs), filename_as_id=True).load_data()
+    index = VectorStoreIndex.from_documents(documents, storage_context=StorageContext.from_defaults(vector_store=store),
+                                            embed_model=as_llama_embedding(embedder))
+    return index, store._collection.count()
+
+
+def _baseline_update(index, path: Path, embedder) -> None:
+    from llama_index.core import SimpleDirectoryReader
+
+    for document in SimpleDirectoryReader(input_files=[str(path)], filename_as_id=True).load_data():
+        index.delete_ref_doc(document.doc_id, delete_from_docstore=True)
+        index.insert(document)
+
+
+def _queries(system: str, engine, questions: list[dict]) -> dict:
+    from rag.text import normalize
+
+    retrieval, answer, hits1 = [], [], 0
+    retriever = engine.as_retriever(similarity_top_k=5) if system == "baseline" else None
+    for q in questions:
+        started = time.perf_counter()
+        if system == "sanad":
+            texts = [h.chunk.text for h in engine.retrieve(q["question"])]
+            retrieval.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            engine.ask(q["question"])
+            answer.append(time.perf_counter() - started)
+        else:
+            texts = [n.node.get_content() for n in retriever.retrieve(q["question"])]
+            retrieval.append(time.perf_counter() - started)
+        hits1 += bool(texts) and normalize(q["evidence"]) in normalize(texts[0])
+    out = {"retrieval_p50_ms": _ms(retrieval, 50), "retrieval_p95_ms": _ms(retrieval, 95),
+           "hit@1": round(hits1 / max(len(questions), 1), 3)}
+    if answer:
+        out.update({"answer_p50_ms": _ms(answer, 50), "answer_p95_ms": _ms(answer, 95)})
+    return out
+
+
+def _ms(values: list[float], pct: int) -> float:
+    if not values:
+        return 0.0
+    return round(1000 * statistics.quantiles(values, n=100)[pct - 1] if len(values) > 1 else 1000 * values[0], 1)
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _child(args) -> int:
+    questions = json.loads(Path(args.child_questions).read_text(encoding="utf-8"))
+    result = build(args.child, Path(args.child_docs), Path(args.child_index), args.cache, questions)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps(result))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("xquad", nargs="?", type=Path, default=DEFAULT_XQUAD)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--questions", type=int, default=200, help="XQuAD questions asked at each size")
+    parser.add_argument("--cache", type=Path, help="vector cache folder (outside git), reused across sizes and runs")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-docs", help=argparse.SUPPRESS)
+    parser.add_argument("--child-index", help=argparse.SUPPRESS)
+    parser.add_argument("--child-questions", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return _child(args)
+    from rag.embedders import load_embedder
+
+    probe = load_embedder("e5-small-q4")
+    sample = ["هذه جملة عربية قصيرة لقياس سرعة النموذج على نص واحد في كل مرة."] * 32
+    started = time.perf_counter()
+    probe.embed_passages(sample)
+    bound = len(sample) / (time.perf_counter() - started)  # texts/s, one sentence at a time on one thread
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            questions = library(args.xquad, size, Path(tmp) / f"docs-{size}")
+            rng = random.Random(0)
+            asked = rng.sample(questions, min(args.questions, len(questions)))
+            qfile = Path(tmp) / f"questions-{size}.json"
+            qfile.write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
+            row = {"size": size}
+            for system in ("baseline", "sanad"):
+                docs = Path(tmp) / f"docs-{size}-{system}"
+                subprocess.run(["cp", "-r", str(Path(tmp) / f"docs-{size}"), str(docs)], check=True)
+                command = [sys.executable, "-m", "bench.scale", "--child", system, "--child-docs", str(docs),
+                           "--child-index", str(Path(tmp) / f"index-{size}-{system}"), "--child-questions", str(qfile)]
+                if args.cache:
+                    command += ["--cache", str(args.cache)]
+                out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+                if out.returncode:
+                    raise SystemExit(f"{system} at {size} failed:\n{out.stderr[-3000:]}")
+                row[system] = json.loads(out.stdout.strip().splitlines()[-1])
+                print(size, system, row[system], flush=True)
+            rows.append(row)
+    table = _table(rows, bound)
+    print(table)
+    result = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, {platform.machine()}",
+              "single_text_bound_texts_per_s": round(bound, 1), "rows": rows, "table": table}
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+def _table(rows: list[dict], bound: float) -> str:
+    lines = ["| chunks | system | index s | embedded (reused) | texts/s | chunks/s | retrieval p50/p95 ms | "
+             "answer p50/p95 ms | peak RSS MB | disk MB | update s | hit@1 |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        for system in ("baseline", "sanad"):
+            r = row[system]
+            rate = r["texts_embedded"] / r["index_s"] if r["index_s"] else 0
+            lines.append(
+                f"| {row['size']} | {system} | {r['index_s']} | {r['texts_embedded']} ({r['texts_reused']}) | "
+                f"{rate:.1f} | {r['chunks'] / r['index_s']:.1f} | {r['retrieval_p50_ms']}/{r['retrieval_p95_ms']} | "
+                f"{r.get('answer_p50_ms', '–')}/{r.get('answer_p95_ms', '–')} | {r['peak_rss_mb']} | {r['disk_mb']} | "
+                f"{r['update_s']} | {r['hit@1']} |")
+        s, b = row["sanad"], row["baseline"]
+        lines.append(f"| {row['size']} | **ratio** | {s['index_s'] / b['index_s']:.2f} | | | | "
+                     f"{s['retrieval_p50_ms'] / max(b['retrieval_p50_ms'], 0.1):.2f} | | "
+                     f"{s['peak_rss_mb'] / b['peak_rss_mb']:.2f} | {s['disk_mb'] / max(b['disk_mb'], 0.1):.2f} | "
+                     f"{s['update_s'] / max(b['update_s'], 0.01):.2f} | {s['hit@1'] - b['hit@1']:+.3f} |")
+    lines.append(f"\nCompute bound used for the ratio: {bound:.1f} texts/s (one short sentence at a time, one thread).")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
