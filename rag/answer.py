@@ -14,7 +14,7 @@ from .lexical import tokenize
 from .llm import ChatModel, LLMError
 from .prompts import defuse_markers
 from .settings import Settings
-from .text import detect_language
+from .text import detect_language, fold_whitespace, normalize
 from .types import Answer, Citation, Hit, Language, Sentence, Verification
 from .verify import Checker, Composer, Judged, SentenceSplitter
 
@@ -61,6 +61,12 @@ class ExtractiveAnswerer:
         relevance = relevance - 0.01 * np.array([i for i, _, _ in units])
         if avoid:
             relevance = relevance - 0.1 * np.array([t in avoid for t in texts])
+        # The same sentence in two documents (an article as .txt and as .pdf) is quoted once, from the
+        # higher-ranked passage.
+        first: dict[str, int] = {}
+        for n, text in enumerate(texts):
+            if first.setdefault(fold_whitespace(normalize(text)), n) != n:
+                relevance[n] = -np.inf
         passages = np.array([i for i, _, _ in units])
         chosen = _mmr(relevance, vectors, passages, self.settings.answer_sentences, self.settings.mmr_lambda,
                       self.settings.cite_other_within)

@@ -201,3 +201,15 @@ def test_text_without_any_break_is_cut_into_bounded_chunks():
         assert len(chunks) >= len(data) // 1200
         assert max(len(c.text) for c in chunks) <= 1200
         assert all(doc.text[c.start:c.end] == c.text for c in chunks)
+
+
+def test_the_same_sentence_in_two_documents_is_quoted_once(tmp_path):
+    text = ("Emperor penguins breed during the Antarctic winter. The males keep the eggs warm on their feet "
+            "for about two months while the females feed at sea.")
+    folder = _docs(tmp_path / "docs", {"penguins.txt": text, "penguins-copy.md": "# Penguins\n\n" + text})
+    engine = Sanad(load_settings(index_dir=tmp_path / "index"))
+    engine.index([folder])
+    answer = engine.ask(PENGUIN_QUESTION)
+    assert not answer.abstained
+    body = answer.text.split("\n", 1)[1]
+    assert body.count("Antarctic winter") == 1
