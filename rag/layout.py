@@ -34,12 +34,16 @@ def is_short_line(line: str) -> bool:
 
 
 class TextBuilder:
-    """Document text from blocks: blank lines between blocks, a line break between the lines of one."""
+    """Document text from blocks: blank lines between blocks, a line break between the lines of one.
+    Runs of short blocks merge as they arrive and the text is packed as it grows, so memory follows
+    the text's size, not its count of paragraphs."""
 
     def __init__(self) -> None:
+        self.packed: list[str] = []
         self.parts: list[str] = []
         self.length = 0
-        self.blocks: list[Block] = []
+        self.count = 0  # blocks added
+        self.runs = _Runs("")
 
     def add(self, text: str, kind: str = "paragraph", level: int = 0, exact: bool = False) -> Block | None:
         """`exact`: the text is already clean, one line, and the caller keeps offsets into it."""
@@ -52,17 +56,25 @@ class TextBuilder:
             text = " ".join(strip_controls(text).split())
         if not text:
             return None
-        if self.parts:
+        if self.length:
             self.parts.append("\n\n")
             self.length += 2
         block = Block(self.length, self.length + len(text), kind, level)
         self.parts.append(text)
+        if len(self.parts) > 4096:
+            self.packed.append("".join(self.parts))
+            self.parts = []
         self.length += len(text)
-        self.blocks.append(block)
+        self.count += 1
+        self.runs.add(block, text)
         return block
 
     def text(self) -> str:
-        return "".join(self.parts)
+        return "".join(self.packed) + "".join(self.parts)
+
+    def blocks(self) -> list[Block]:
+        """The blocks, runs of short ones merged."""
+        return self.runs.blocks()
 
 
 class _Runs:
@@ -77,8 +89,9 @@ class _Runs:
         self.span: tuple[int, int] | None = None  # the run, once it is long enough to merge
         self.merge = False
 
-    def add(self, block: Block) -> None:
-        if block.kind in ("paragraph", "lines") and self._short(block):
+    def add(self, block: Block, text: str | None = None) -> None:
+        """`text`: the block's text, when self.text does not hold it (yet)."""
+        if block.kind in ("paragraph", "lines") and self._short(block, text):
             if self.span is not None:
                 self.span = (self.span[0], block.end)
                 self.merge = self.merge or block.kind == "lines"
@@ -96,8 +109,8 @@ class _Runs:
         self.out.extend(self.run)
         self.run, self.span = [], None
 
-    def _short(self, block: Block) -> bool:
-        text = self.text[block.start : block.end]
+    def _short(self, block: Block, text: str | None) -> bool:
+        text = self.text[block.start : block.end] if text is None else text
         if block.kind == "paragraph":  # a line break inside a paragraph only wraps it
             return is_short_line(text)
         return all(is_short_line(line) for line in text.split("\n"))
@@ -105,13 +118,6 @@ class _Runs:
     def blocks(self) -> list[Block]:
         self.flush()
         return self.out
-
-
-def merge_short_runs(text: str, blocks: list[Block]) -> list[Block]:
-    runs = _Runs(text)
-    for block in blocks:
-        runs.add(block)
-    return runs.blocks()
 
 
 _LINE = re.compile(r"[^\n]+")
@@ -201,14 +207,14 @@ def markdown_layout(source: str) -> tuple[str, list[Block], str]:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable("table")
-    tokens = md.parse(strip_controls(source))
     builder = TextBuilder()
     title = ""
     lines: list[str] = []  # the items of a list or the rows of a table being collected
     row: list[str] = []
     depth = 0  # list nesting
     heading_level = 0
-    for index, token in enumerate(tokens):
+    previous = ""  # the type of the token before, within its slice
+    for previous, token in _tokens(md, strip_controls(source)):
         kind = token.type
         if kind in ("bullet_list_open", "ordered_list_open"):
             depth += 1
@@ -233,7 +239,7 @@ def markdown_layout(source: str) -> tuple[str, list[Block], str]:
                 builder.add(value, "heading", heading_level)
                 title = title or (value if heading_level == 1 else "")
                 heading_level = 0
-            elif index and tokens[index - 1].type in ("th_open", "td_open"):
+            elif previous in ("th_open", "td_open"):
                 row.append(" ".join(value.split()))
             elif depth:
                 lines.append(" ".join(value.split()))
@@ -241,8 +247,31 @@ def markdown_layout(source: str) -> tuple[str, list[Block], str]:
                 builder.add(value, "lines" if "\n" in value else "paragraph")
     if lines:
         builder.add("\n".join(lines), "lines")
-    text = builder.text()
-    return text, merge_short_runs(text, builder.blocks), title
+    return builder.text(), builder.blocks(), title
+
+
+def _tokens(md, source: str, slice_chars: int = 1_000_000):
+    """markdown-it's tokens, parsed a slice at a time: a slice ends at a blank line outside a code
+    fence, so a 50 MB file never becomes one list of tens of millions of tokens."""
+    start = 0
+    while start < len(source):
+        end = len(source) if len(source) - start <= slice_chars else _slice_end(source, start, slice_chars)
+        previous = ""
+        for token in md.parse(source[start:end]):
+            yield previous, token
+            previous = token.type
+        start = end
+
+
+def _slice_end(source: str, start: int, slice_chars: int) -> int:
+    fenced = False
+    position = start
+    for match in re.finditer(r"^(```|~~~)|\n\s*\n", source[start : start + slice_chars], re.MULTILINE):
+        if match.group(1):
+            fenced = not fenced
+        elif not fenced:
+            position = start + match.end()
+    return position if position > start else start + slice_chars
 
 
 def _inline_text(token) -> str:

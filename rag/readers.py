@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import strings
-from .layout import TextBuilder, infer_headings, markdown_layout, merge_short_runs, plain_layout, strip_controls
+from .layout import TextBuilder, infer_headings, markdown_layout, plain_layout, strip_controls
 from .text import fold_forms
 from .types import Block, Document
 
@@ -187,13 +187,13 @@ def _read_html(data: bytes, source: str) -> Read:
             builder.add(text, "lines" if name == "pre" else "paragraph")
     if lines:
         builder.add("\n".join(lines), "lines")
-    if not builder.blocks:
+    if not builder.count:
         builder.add(root.get_text(" "))
-    text = builder.text()
+    text, blocks = builder.text(), builder.blocks()
     title = " ".join(title_tag.get_text().split()) if title_tag else ""
-    first_h1 = next((b for b in builder.blocks if b.kind == "heading" and b.level == 1), None)
+    first_h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1), None)
     title = title or (text[first_h1.start:first_h1.end] if first_h1 else "")
-    return text, (), merge_short_runs(text, builder.blocks), title
+    return text, (), blocks, title
 
 
 def _next_is_sibling_line(element) -> bool:
@@ -237,7 +237,7 @@ def _read_pdf(data: bytes, source: str) -> Read:
         if starts[n] is None:
             starts[n] = starts[n + 1] if n + 1 < count else len(text)
     pages = tuple((starts[n], starts[n + 1] if n + 1 < count else len(text) + 2) for n in range(count))
-    blocks_out = merge_short_runs(text, builder.blocks)
+    blocks_out = builder.blocks()
     if not title:
         first = next((b for b in blocks_out if b.kind == "heading"), None)
         title = text[first.start:first.end] if first is not None and first.start == 0 else ""
@@ -310,7 +310,7 @@ def _read_docx(data: bytes, source: str) -> Read:
     if lines:
         builder.add("\n".join(lines), "lines")
     text = builder.text()
-    return text, (), infer_headings(text, merge_short_runs(text, builder.blocks)), title
+    return text, (), infer_headings(text, builder.blocks()), title
 
 
 def _docx_heading_level(style: str) -> int:
