@@ -1,53 +1,154 @@
-"""Calibrate the abstention thresholds on data.
+"""Calibrate the abstention thresholds on data, per direction (question language -> quoted text's language).
 
-    python -m eval.calibrate [XQUAD_DIR] [--seeds-set eval/sets/seeds.jsonl] [--out FILE]
+    python -m eval.calibrate [XQUAD_DIR] [--out FILE]
 
-Answerable questions: XQuAD's Arabic and English questions asked of their own Arabic corpus, and the
-answerable seed-set questions. Unanswerable: the same XQuAD questions asked of the seed article (another
-topic altogether), and the seed set's unanswerable ones. For each question it records the answer's
-`support` (the cosine similarity of the best retrieved sentence); for each threshold it prints how many
-answerable questions would be refused and how many unanswerable ones would be, separately for
-same-language and cross-language pairs. The suggested threshold is the one with the best balanced
-accuracy among those that refuse at most 5 % of answerable questions.
+The answerer abstains when the best sentence of the top-k passages is less similar to the question
+than a threshold; cross-lingual pairs score lower across the board, so each direction gets its own.
+For every question this records that support and its direction, over four libraries: XQuAD's Arabic
+and English paragraphs, the seed article and its English translation (tests/data/seed-en).
+
+- answerable: XQuAD's questions in both languages over both XQuAD libraries, and the seed set's
+  answerable questions over both seed libraries;
+- off-topic: XQuAD's questions over the seed libraries, and every seed-set question over XQuAD's;
+- in-topic: eval/sets/in-topic-unanswerable.jsonl, questions about the seed article or an XQuAD
+  article that it does not answer, over the libraries of their topic.
+
+For each direction it prints how many of each kind a threshold refuses, and suggests the highest
+threshold that refuses at most MAX_FALSE_ABSTAIN of the answerable questions, which refuses as many
+unanswerable ones as that limit allows. Fast: the indexes are eval's own cached ones (built once,
+as `rag eval` builds them), each question is embedded once, and retrieval is replayed in numpy
+(eval/offline.py).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from rag import Sanad, load_settings
+from rag.embedders import load_embedder
+from rag.text import detect_language
 
+from . import offline, runner
 from .runner import load_set
-from .xquad import convert, write
+from .xquad import DEFAULT_OUT, convert, write
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_XQUAD = ROOT.parent / "shared" / "data" / "xquad"
-MAX_FALSE_ABSTAIN = 0.05
+SEED_EN = ROOT / "tests" / "data" / "seed-en"
+IN_TOPIC = ROOT / "eval" / "sets" / "in-topic-unanswerable.jsonl"
+MAX_FALSE_ABSTAIN = 0.03
+DIRECTIONS = ("ar-ar", "en-en", "en-ar", "ar-en")  # question language - quoted sentence's language
+THRESHOLDS = np.round(np.arange(0.70, 0.90, 0.0025), 4)
 
 
-def supports(engine: Sanad, questions: list[str]) -> list[tuple[float, bool]]:
-    """(support, translingual) per question; a question that retrieved nothing counts as support 0."""
-    out = []
-    for question in questions:
-        answer = engine.ask(question)
-        out.append((answer.support if answer.support is not None else 0.0, answer.translingual))
+@dataclass
+class Scores:
+    """Supports by kind ("answerable", "off-topic", "in-topic") and direction."""
+
+    values: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+    def add(self, kind: str, question: str, replayed: offline.Replayed) -> None:
+        direction = f"{detect_language(question)}-{replayed.support_language or detect_language(question)}"
+        self.values.setdefault((kind, direction), []).append(replayed.support)
+
+    def get(self, kind: str, directions: tuple[str, ...]) -> np.ndarray:
+        return np.array([v for d in directions for v in self.values.get((kind, d), [])])
+
+
+def library(docs: Path) -> offline.Library:
+    """eval's own cached index of `docs` (as `rag eval` keeps it), brought up to date, in memory."""
+    docs = docs.resolve()  # the index knows documents by path: one reached through a link would be indexed twice
+    engine = Sanad(load_settings(index_dir=runner.cache_index_dir(docs)))
+    runner._index(engine, docs, owned=True)
+    return offline.load_library(engine.settings.index_dir)
+
+
+def score_all(xquad_dir: Path, seeds: Path, seeds_set: Path) -> Scores:
+    converted = convert(xquad_dir)
+    write(converted, DEFAULT_OUT)
+    settings = load_settings()
+    libraries = {"xquad-ar": DEFAULT_OUT / "docs-ar", "xquad-en": DEFAULT_OUT / "docs-en",
+                 "seed-ar": seeds, "seed-en": SEED_EN}
+    loaded = {name: library(docs) for name, docs in libraries.items()}
+    embedder = load_embedder(loaded["seed-ar"].embedder, threads=settings.torch_threads)
+
+    xquad = [(row["question"], row["id"]) for lang in ("ar", "en") for row in converted.sets[f"{lang}-{lang}"]]
+    seed_items = load_set(seeds_set)
+    in_topic = [json.loads(line) for line in IN_TOPIC.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = list(dict.fromkeys([q for q, _ in xquad] + [i.question for i in seed_items] + [r["question"] for r in in_topic]))
+    print(f"embedding {len(texts)} questions", file=sys.stderr)
+    vectors = dict(zip(texts, embedder.embed_queries(texts)))
+
+    scores = Scores()
+
+    def ask(kind: str, question: str, name: str) -> None:
+        scores.add(kind, question, offline.search(loaded[name], question, vectors[question], settings))
+
+    for question, _ in xquad:
+        for lang in ("ar", "en"):
+            ask("answerable", question, f"xquad-{lang}")
+            ask("off-topic", question, f"seed-{lang}")
+    for item in seed_items:
+        for lang in ("ar", "en"):
+            ask("answerable" if item.answerable else "off-topic", item.question, f"seed-{lang}")
+            ask("off-topic", item.question, f"xquad-{lang}")
+    for row in in_topic:
+        for lang in ("ar", "en"):
+            ask("in-topic", row["question"], f"{'seed' if row['topic'] == 'seed' else 'xquad'}-{lang}")
+    return scores
+
+
+def sweep(scores: Scores, directions: tuple[str, ...]) -> tuple[float, list[dict]]:
+    """The table over THRESHOLDS, and the highest threshold within the false-abstain limit in every
+    one of `directions` (two same-language directions share a threshold)."""
+    table = []
+    for threshold in THRESHOLDS:
+        row = {"threshold": float(threshold)}
+        for kind in ("answerable", "off-topic", "in-topic"):
+            values = scores.get(kind, directions)
+            row[kind] = round(float(np.mean(values < threshold)), 4) if len(values) else None
+        row["worst_false_abstain"] = max(float(np.mean(v < threshold)) for d in directions
+                                         if len(v := scores.get("answerable", (d,))))
+        table.append(row)
+    allowed = [row for row in table if row["worst_false_abstain"] <= MAX_FALSE_ABSTAIN]
+    return (allowed[-1]["threshold"] if allowed else float(THRESHOLDS[0])), table
+
+
+GROUPS = {"same-language": ("ar-ar", "en-en"), "en-ar": ("en-ar",), "ar-en": ("ar-en",)}
+
+
+def report(scores: Scores) -> dict:
+    result = {}
+    for group, directions in GROUPS.items():
+        suggested, table = sweep(scores, directions)
+        counts = {kind: len(scores.get(kind, directions)) for kind in ("answerable", "off-topic", "in-topic")}
+        at = next(row for row in table if row["threshold"] == suggested)
+        result[group] = {"directions": list(directions), "counts": counts, "suggested": suggested, "at_suggested": at,
+                         "per_direction": {d: _rates(scores, d, suggested) for d in directions}, "table": table}
+        print(f"{group}: {counts['answerable']} answerable, {counts['off-topic']} off-topic, "
+              f"{counts['in-topic']} in-topic; suggested threshold {suggested}")
+        for row in table:
+            if abs(row["threshold"] - suggested) <= 0.0101:
+                print(f"  {row['threshold']:.4f}  false abstain {row['answerable']:.3f}  "
+                      f"off-topic abstain {_fmt(row['off-topic'])}  in-topic abstain {_fmt(row['in-topic'])}")
+    return result
+
+
+def _rates(scores: Scores, direction: str, threshold: float) -> dict:
+    out = {}
+    for kind in ("answerable", "off-topic", "in-topic"):
+        values = scores.get(kind, (direction,))
+        out[kind] = {"n": len(values), "abstained": round(float(np.mean(values < threshold)), 4) if len(values) else None}
     return out
 
 
-def suggest(positive: np.ndarray, negative: np.ndarray) -> tuple[float, list[dict]]:
-    table = []
-    for threshold in np.round(np.arange(0.70, 0.90, 0.005), 3):
-        false_abstain = float(np.mean(positive < threshold))
-        abstain = float(np.mean(negative < threshold))
-        table.append({"threshold": float(threshold), "false_abstain": round(false_abstain, 4),
-                      "abstain": round(abstain, 4), "balanced_accuracy": round((1 - false_abstain + abstain) / 2, 4)})
-    allowed = [row for row in table if row["false_abstain"] <= MAX_FALSE_ABSTAIN]
-    best = max(allowed, key=lambda row: row["balanced_accuracy"])
-    return best["threshold"], table
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,34 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=Path, default=ROOT / "seeds")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        converted = convert(args.xquad_dir)
-        write(converted, Path(tmp) / "xquad")
-        xquad = Sanad(load_settings(index_dir=Path(tmp) / "xquad-index"))
-        xquad.index([Path(tmp) / "xquad" / "docs"])
-        seeds = Sanad(load_settings(index_dir=Path(tmp) / "seeds-index"))
-        seeds.index([args.seeds])
-        seed_items = load_set(args.seeds_set)
-        questions = [row["question"] for row in converted.ar + converted.en]
-        scored = {
-            "positive": supports(xquad, questions)
-            + supports(seeds, [i.question for i in seed_items if i.answerable]),
-            "negative": supports(seeds, questions)
-            + supports(seeds, [i.question for i in seed_items if not i.answerable]),
-        }
-    result = {}
-    for pair, translingual in (("same-language", False), ("cross-language", True)):
-        positive = np.array([s for s, t in scored["positive"] if t == translingual])
-        negative = np.array([s for s, t in scored["negative"] if t == translingual])
-        threshold, table = suggest(positive, negative)
-        result[pair] = {"answerable": len(positive), "unanswerable": len(negative), "suggested": threshold,
-                        "table": table}
-        print(f"{pair}: {len(positive)} answerable, {len(negative)} unanswerable; suggested threshold {threshold}")
-        for row in table:
-            if abs(row["threshold"] - threshold) <= 0.0151:
-                print(f"  {row['threshold']:.3f}  false_abstain {row['false_abstain']:.3f}  abstain {row['abstain']:.3f}")
+    result = report(score_all(args.xquad_dir, args.seeds, args.seeds_set))
     if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
 

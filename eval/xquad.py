@@ -1,12 +1,19 @@
-"""XQuAD (Artetxe et al., 2020; CC-BY-SA 4.0) as two Sanad eval sets over one Arabic corpus.
+"""XQuAD (Artetxe et al., 2020; CC-BY-SA 4.0) as Sanad eval sets in every direction.
 
 The data never enters the repository: this converts it at run time from wherever it lives.
 
     python -m eval.xquad ../shared/data/xquad [--out eval/cache/xquad] [--limit N]
 
-writes OUT/docs/*.txt (the Arabic paragraphs, one file per article), OUT/ar.jsonl (the Arabic
-questions) and OUT/en.jsonl (the parallel English questions, same ids, asked of the same Arabic
-corpus). Both sets carry the Arabic gold answers, since the answerer quotes the Arabic text.
+XQuAD is parallel (the same paragraphs and questions in both languages, same ids), so one
+conversion gives three libraries and six sets, named question language - library:
+
+    OUT/docs-ar/     the Arabic paragraphs, one file per article
+    OUT/docs-en/     the English paragraphs, same file names
+    OUT/docs-mixed/  both copies of every article together (NN-Title.ar.txt and NN-Title.en.txt)
+    OUT/ar-ar.jsonl  OUT/en-ar.jsonl     questions over docs-ar/ (Arabic gold answers and evidence)
+    OUT/ar-en.jsonl  OUT/en-en.jsonl     questions over docs-en/ (English gold answers and evidence)
+    OUT/ar-mixed.jsonl  OUT/en-mixed.jsonl  questions over docs-mixed/: evidence and gold answers
+                                           in both languages, so either copy of the paragraph counts
 """
 from __future__ import annotations
 
@@ -19,51 +26,69 @@ from pathlib import Path
 from rag.text import sentence_spans
 
 DEFAULT_OUT = Path(__file__).parent / "cache" / "xquad"
+LANGS = ("ar", "en")
+LIBRARIES = ("ar", "en", "mixed")
 
 
 @dataclass(frozen=True)
 class Converted:
-    docs: dict[str, str]  # file name -> text
-    ar: list[dict]
-    en: list[dict]
+    docs: dict[str, dict[str, str]]  # library ("ar", "en", "mixed") -> file name -> text
+    sets: dict[str, list[dict]]  # "ar-en" (Arabic questions over the English library) -> rows
+
+    @property
+    def questions(self) -> int:
+        return len(self.sets["ar-ar"])
 
 
 def convert(xquad_dir: Path, limit: int | None = None) -> Converted:
     """The first `limit` questions (file order) and only the articles they come from; all when None."""
-    ar_articles = _articles(xquad_dir / "xquad.ar.json")
-    en_articles = _articles(xquad_dir / "xquad.en.json")
-    docs: dict[str, str] = {}
-    ar_set: list[dict] = []
-    en_set: list[dict] = []
-    english = {qa["id"]: qa["question"] for a in en_articles for p in a["paragraphs"] for qa in p["qas"]}
-    for number, article in enumerate(ar_articles, 1):
-        if limit is not None and len(ar_set) >= limit:
+    articles = {lang: _articles(xquad_dir / f"xquad.{lang}.json") for lang in LANGS}
+    docs: dict[str, dict[str, str]] = {library: {} for library in LIBRARIES}
+    sets: dict[str, list[dict]] = {f"{q}-{library}": [] for q in LANGS for library in LIBRARIES}
+    taken = 0
+    for number, pair in enumerate(zip(articles["ar"], articles["en"]), 1):
+        if limit is not None and taken >= limit:
             break
-        # No title line: the titles are English, and BM25 would match English questions on them.
-        docs[_file_name(number, article["title"])] = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"][: None if limit is None else limit - len(ar_set)]:
-                row = {"id": qa["id"], "answers": _answers(qa), "evidence": [_evidence(paragraph["context"], qa)],
-                       "answerable": True}
-                ar_set.append({"id": qa["id"], "question": qa["question"], **row})
-                en_set.append({"id": qa["id"], "question": english[qa["id"]], **row})
-    return Converted(docs, ar_set, en_set)
+        name = _file_name(number, pair[1]["title"])
+        for lang, article in zip(LANGS, pair):
+            # No title line: the titles are English, and BM25 would match English questions on them.
+            text = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
+            docs[lang][name] = text
+            docs["mixed"][name.replace(".txt", f".{lang}.txt")] = text
+        for ar_paragraph, en_paragraph in zip(pair[0]["paragraphs"], pair[1]["paragraphs"]):
+            qas = list(zip(ar_paragraph["qas"], en_paragraph["qas"]))
+            for ar_qa, en_qa in qas[: None if limit is None else limit - taken]:
+                if ar_qa["id"] != en_qa["id"]:
+                    raise ValueError(f"{xquad_dir}: the Arabic and English files are not parallel at {ar_qa['id']}")
+                gold = {"ar": (_answers(ar_qa), _evidence(ar_paragraph["context"], ar_qa)),
+                        "en": (_answers(en_qa), _evidence(en_paragraph["context"], en_qa))}
+                for q_lang, qa in zip(LANGS, (ar_qa, en_qa)):
+                    for library in LIBRARIES:
+                        langs = LANGS if library == "mixed" else (library,)
+                        sets[f"{q_lang}-{library}"].append({
+                            "id": qa["id"], "question": qa["question"],
+                            "answers": list(dict.fromkeys(a for lang in langs for a in gold[lang][0])),
+                            "evidence": [gold[lang][1] for lang in langs], "answerable": True,
+                        })
+                taken += 1
+    return Converted(docs, sets)
 
 
 def write(converted: Converted, out: Path) -> None:
-    docs_dir = out / "docs"
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    # A smaller conversion into the same folder must not leave the other articles in the corpus.
-    for stale in docs_dir.glob("*.txt"):
-        if stale.name not in converted.docs:
-            stale.unlink()
-    for name, text in converted.docs.items():
-        path = docs_dir / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:  # unchanged files keep their mtime
-            path.write_text(text, encoding="utf-8")
-    for name, rows in (("ar.jsonl", converted.ar), ("en.jsonl", converted.en)):
+    for library, files in converted.docs.items():
+        docs_dir = out / f"docs-{library}"
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        # A smaller conversion into the same folder must not leave the other articles in the corpus.
+        for stale in docs_dir.glob("*.txt"):
+            if stale.name not in files:
+                stale.unlink()
+        for name, text in files.items():
+            path = docs_dir / name
+            if not path.exists() or path.read_text(encoding="utf-8") != text:  # unchanged files keep their mtime
+                path.write_text(text, encoding="utf-8")
+    for name, rows in converted.sets.items():
         lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-        (out / name).write_text(lines, encoding="utf-8")
+        (out / f"{name}.jsonl").write_text(lines, encoding="utf-8")
 
 
 def _articles(path: Path) -> list[dict]:
@@ -95,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     converted = convert(args.xquad_dir, args.limit)
     write(converted, args.out)
-    print(f"{len(converted.docs)} documents in {args.out / 'docs'}; {len(converted.ar)} questions in "
-          f"{args.out / 'ar.jsonl'} and {args.out / 'en.jsonl'}")
+    print(f"{len(converted.docs['ar'])} articles in {args.out}/docs-ar, docs-en and docs-mixed; "
+          f"{converted.questions} questions in each of {', '.join(f'{n}.jsonl' for n in converted.sets)}")
     return 0
 
 

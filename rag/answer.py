@@ -53,7 +53,7 @@ class ExtractiveAnswerer:
         relevance = vectors @ query_vector
         best = int(np.argmax(relevance))
         support, translingual = round(float(relevance[best]), 4), detect_language(texts[best]) != language
-        floor = self.settings.abstain_below_translingual if translingual else self.settings.abstain_below
+        floor = self.settings.abstain_floor(language, detect_language(texts[best]))
         if support < floor:
             return replace(_abstain(question, language), support=support, translingual=translingual)
         relevance = relevance + 0.05 * _term_overlap(question, texts)

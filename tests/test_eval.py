@@ -76,44 +76,92 @@ def test_own_index_from_an_older_engine_is_rebuilt(tmp_path, eval_cache):
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["config"]["index"]["added"] == 1
 
 
+SETS = ("ar-ar", "en-ar", "ar-en", "en-en", "ar-mixed", "en-mixed")  # question language - library
+
+
+def read_set(folder: Path, name: str) -> list[dict]:
+    return [json.loads(line) for line in (folder / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
 @pytest.fixture(scope="module")
 def xquad_slice(tmp_path_factory) -> Path:
+    """The first 100 questions in every direction, and each library indexed once (three articles a language)."""
     if not (XQUAD / "xquad.ar.json").exists():
         pytest.skip(f"XQuAD is not at {XQUAD} (the repository's sibling shared/data/xquad)")
     from rag import Sanad, load_settings
 
     folder = tmp_path_factory.mktemp("xquad")
     xquad.write(xquad.convert(XQUAD, limit=XQUAD_SLICE), folder)
-    assert len(Sanad(load_settings(index_dir=folder / "index")).index([folder / "docs"]).added) == 3
+    for library, files in (("ar", 3), ("en", 3), ("mixed", 6)):
+        engine = Sanad(load_settings(index_dir=folder / f"index-{library}"))
+        assert len(engine.index([folder / f"docs-{library}"]).added) == files
     return folder
 
 
 def test_xquad_conversion(xquad_slice):
-    ar, en = ([json.loads(line) for line in (xquad_slice / f"{lang}.jsonl").read_text(encoding="utf-8").splitlines()]
-              for lang in ("ar", "en"))
-    assert len(ar) == len(en) == XQUAD_SLICE
-    assert [q["id"] for q in ar] == [q["id"] for q in en]
-    assert all(detect_language(q["question"]) == "ar" for q in ar)
-    assert all(detect_language(q["question"]) == "en" for q in en)
-    assert [q["answers"] for q in ar] == [q["answers"] for q in en]
-    corpus = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted((xquad_slice / "docs").glob("*.txt")))
-    assert len(list((xquad_slice / "docs").glob("*.txt"))) == 3
-    for q in ar:
-        (evidence,) = q["evidence"]
-        assert evidence in corpus and q["answers"][0] in evidence
+    sets = {name: read_set(xquad_slice, name) for name in SETS}
+    ids = [q["id"] for q in sets["ar-ar"]]
+    assert len(ids) == XQUAD_SLICE and all([q["id"] for q in rows] == ids for rows in sets.values())
+    for name, rows in sets.items():
+        lang, library = name.split("-")
+        assert all(detect_language(q["question"]) == lang for q in rows), name
+        corpus = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted((xquad_slice / f"docs-{library}").glob("*.txt")))
+        for q in rows:
+            # Over one library: its own language's answer and evidence; over the mixed one: both copies.
+            assert [detect_language(e) for e in q["evidence"]] == (["ar", "en"] if library == "mixed" else [library])
+            assert all(e in corpus for e in q["evidence"]) and q["answers"][0] in q["evidence"][0]
+    assert [q["question"] for q in sets["ar-en"]] == [q["question"] for q in sets["ar-ar"]]
+    assert len(list((xquad_slice / "docs-mixed").glob("*.txt"))) == 6
+    assert sorted(p.name for p in (xquad_slice / "docs-ar").glob("*.txt")) == \
+        sorted(p.name for p in (xquad_slice / "docs-en").glob("*.txt"))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lang", ["ar", "en"])
-def test_xquad_slice(xquad_slice, lang, tmp_path):
-    out = tmp_path / f"{lang}.json"
+@pytest.mark.parametrize("name", SETS)
+def test_xquad_slice(xquad_slice, name, tmp_path):
+    lang, library = name.split("-")
+    out = tmp_path / f"{name}.json"
     # Hybrid only: the seed test covers the baselines, and each retriever costs a query embedding per question.
-    assert run_eval(xquad_slice / f"{lang}.jsonl", "--docs", xquad_slice / "docs", "--index-dir", xquad_slice / "index",
-                    "--json-out", out) == 0
+    assert run_eval(xquad_slice / f"{name}.jsonl", "--docs", xquad_slice / f"docs-{library}",
+                    "--index-dir", xquad_slice / f"index-{library}", "--json-out", out) == 0
     result = json.loads(out.read_text(encoding="utf-8"))
     check_run(result, XQUAD_SLICE)
     assert result["by_language"][lang]["n"] == XQUAD_SLICE
     # The fixture indexed the documents already: an up-to-date index is reused, nothing re-embedded.
-    assert result["config"]["index"]["unchanged"] == 3 and result["config"]["index"]["chunks_embedded"] == 0
-    # Loose: a broken relevance judgement (normalisation, offsets) would score near zero.
+    files = 6 if library == "mixed" else 3
+    assert result["config"]["index"]["unchanged"] == files and result["config"]["index"]["chunks_embedded"] == 0
+    # Loose: a broken relevance judgement (normalisation, offsets, the wrong language's evidence) would score near zero.
     assert result["summary"]["hit@10"] > 0.5
+
+
+def test_offline_replay_matches_the_engine(seed_engine):
+    """eval/offline.py replays retrieval in numpy for calibration; it must rank and score as the engine does."""
+    from eval import offline
+    from rag import load_settings
+
+    library = offline.load_library(seed_engine.settings.index_dir)
+    settings = load_settings()
+    questions = [item.question for item in runner.load_set(ROOT / "eval/sets/seeds.jsonl")]
+    vectors = seed_engine._current()[0].embedder.embed_queries(questions)
+    for question, vector in zip(questions, vectors):
+        answer, hits = seed_engine.inspect(question)
+        replayed = offline.search(library, question, vector, settings)
+        assert [library.chunk_ids[i] for i in replayed.ranked[: len(hits)]] == [h.chunk.id for h in hits], question
+        assert replayed.support == pytest.approx(answer.support, abs=1e-3), question
+
+
+def test_calibration_picks_the_highest_threshold_within_the_false_abstain_limit():
+    from eval import calibrate
+    from eval.offline import Replayed
+
+    scores = calibrate.Scores()
+    # 100 answerable Arabic questions over English text, supports 0.70 .. 0.898; off-topic ones 0.50 .. 0.698.
+    for i in range(100):
+        scores.add("answerable", "سؤال؟", Replayed(None, 0.70 + 0.002 * i, "en"))
+        scores.add("off-topic", "سؤال؟", Replayed(None, 0.50 + 0.002 * i, "en"))
+    suggested, table = calibrate.sweep(scores, ("ar-en",))
+    row = next(r for r in table if r["threshold"] == suggested)
+    assert row["answerable"] <= calibrate.MAX_FALSE_ABSTAIN
+    higher = [r for r in table if r["threshold"] > suggested]
+    assert higher and higher[0]["answerable"] > calibrate.MAX_FALSE_ABSTAIN
+    assert row["off-topic"] == 1.0 and row["in-topic"] is None
