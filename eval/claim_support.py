@@ -10,7 +10,10 @@ embedded as passages (as the index holds them). XQuAD is parallel, which gives l
   Arabic original (supported) and against the best of the paragraph's other Arabic sentences
   (a hard negative: same topic, different facts); and the same from Arabic to English;
 - within a language: the clause that holds the answer (what a model that compresses a sentence
-  writes), against its own sentence and against the best of the paragraph's other sentences.
+  writes), against its own sentence and against the best of the paragraph's other sentences;
+- answer-like claims: the question followed by its gold answer ("When was X founded? 1879"), in
+  either language, against the answer's sentence in the Arabic and in the English paragraph: looser
+  than a translation, as a model's own wording is.
 
 For each kind it prints the threshold with the best balanced accuracy and the error rates around it.
 """
@@ -63,7 +66,8 @@ def _clause(sentence: str, offset: int) -> str:
 def pairs(xquad_dir: Path, limit: int | None = None) -> dict[str, list[Pair]]:
     articles = {lang: json.loads((xquad_dir / f"xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
                 for lang in ("ar", "en")}
-    out: dict[str, list[Pair]] = {"en->ar": [], "ar->en": [], "ar->ar": [], "en->en": []}
+    out: dict[str, list[Pair]] = {"en->ar": [], "ar->en": [], "ar->ar": [], "en->en": [],
+                                  "en qa->ar": [], "ar qa->en": [], "ar qa->ar": [], "en qa->en": []}
     seen: set[tuple] = set()
     for ar_article, en_article in zip(articles["ar"], articles["en"]):
         for ar_par, en_par in zip(ar_article["paragraphs"], en_article["paragraphs"]):
@@ -86,6 +90,11 @@ def pairs(xquad_dir: Path, limit: int | None = None) -> dict[str, list[Pair]]:
                 out["ar->en"].append(Pair(ar_texts[ar_i], tuple(en_texts), en_i))
                 out["ar->ar"].append(Pair(_clause(ar_texts[ar_i], ar_off), tuple(ar_texts), ar_i))
                 out["en->en"].append(Pair(_clause(en_texts[en_i], en_off), tuple(en_texts), en_i))
+                qa = {lang: f"{q['question']} {q['answers'][0]['text']}" for lang, q in (("ar", ar_qa), ("en", en_qa))}
+                out["en qa->ar"].append(Pair(qa["en"], tuple(ar_texts), ar_i))
+                out["ar qa->en"].append(Pair(qa["ar"], tuple(en_texts), en_i))
+                out["ar qa->ar"].append(Pair(qa["ar"], tuple(ar_texts), ar_i))
+                out["en qa->en"].append(Pair(qa["en"], tuple(en_texts), en_i))
                 if limit is not None and len(out["en->ar"]) >= limit:
                     return out
     return out
@@ -127,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     result = {}
     scored = {kind: scores(embedder, kind_pairs) for kind, kind_pairs in pairs(args.xquad_dir, args.limit).items()}
     # The two settings: one threshold within a language, one across.
-    scored["same language"] = tuple(np.concatenate([scored[k][i] for k in ("ar->ar", "en->en")]) for i in (0, 1))
-    scored["across languages"] = tuple(np.concatenate([scored[k][i] for k in ("en->ar", "ar->en")]) for i in (0, 1))
+    for pooled, kinds in (("same language", ("ar->ar", "en->en", "ar qa->ar", "en qa->en")),
+                          ("across languages", ("en->ar", "ar->en", "en qa->ar", "ar qa->en"))):
+        scored[pooled] = tuple(np.concatenate([scored[k][i] for k in kinds]) for i in (0, 1))
     for kind, (positive, negative) in scored.items():
         threshold, table = best_threshold(positive, negative)
         result[kind] = {"pairs": len(positive), "best": threshold, "table": table,

@@ -29,24 +29,28 @@ LEGITIMACY = "الشرعية"
 TROOPS = "5 آلاف جندي"  # in the opening paragraph
 RISKS = "مقاومة داخلية"  # in the paragraph on what could go wrong
 
+# The supported claims render whole sentences of the seed article in English: the check compares a
+# claim with single sentences, and a claim that covers only part of a long one scores lower.
+LONG_EXPERIENCE = ("Pakistan's army has long experience and a rich history in UN peacekeeping operations in various "
+                   "conflict zones around the world [{p:" + PEACEKEEPING + "}].")
+LEGITIMATE = ("Being a major nuclear Islamic state, Pakistan's participation may lend relatively accepted legitimacy "
+              "in the Arab and Islamic street compared with purely Western forces [{p:" + LEGITIMACY + "}].")
+
 SCRIPT = [
     {"match": "why Pakistan", "wait_for": "{tmp}/go",
-     "reply": "Pakistan's army has long experience in UN peacekeeping operations in conflict zones around the "
-              "world [{p:" + PEACEKEEPING + "}]. As a large Islamic nuclear power, its participation could lend "
-              "some legitimacy in the Arab and Islamic street compared with purely Western forces "
-              "[{p:" + LEGITIMACY + "}]."},
+     "reply": LONG_EXPERIENCE + " " + LEGITIMATE},
     {"match": "Why was Pakistan chosen",
-     "reply": "Pakistan's army has long experience in UN peacekeeping operations around the world "
-              "[{p:" + PEACEKEEPING + "}]. Pakistan also won the cricket World Cup in 1992 [{p:" + PEACEKEEPING + "}]. "
-              "The plan involves a force of about 5,000 troops [9]."},
+     "reply": LONG_EXPERIENCE + " Pakistan also won the cricket World Cup in 1992 [{p:" + PEACEKEEPING + "}]. "
+              "The United States seeks to deploy an international force of about 5,000 troops in Gaza and wants "
+              "Pakistan to play a central role in it [9]."},
     {"match": "لماذا باكستان",
-     "reply": "لأن الجيش الباكستاني يمتلك خبرة طويلة في عمليات حفظ السلام التابعة للأمم المتحدة "
-              "[{p:" + PEACEKEEPING + "}]. كما أن مشاركة باكستان قد تضفي شرعية مقبولة لدى الشارع العربي والإسلامي "
-              "[{p:" + LEGITIMACY + "}]."},
+     "reply": "يمتلك الجيش الباكستاني خبرة طويلة وتاريخاً حافلاً في عمليات حفظ السلام تحت مظلة الأمم المتحدة "
+              "[{p:" + PEACEKEEPING + "}]. ومشاركة باكستان قد تضفي نوعاً من الشرعية المقبولة لدى الشارع العربي "
+              "والإسلامي مقارنة بقوات غربية بحتة [{p:" + LEGITIMACY + "}]."},
     {"match": "What did Washington promise Pakistan",
      "reply": "<think>The user asks about promises. Passage one mentions logistical support; I must cite it."
-              "</think>Washington promised Pakistan logistical and political support in return for sending troops "
-              "[{p:لوجستي}]."},
+              "</think>Washington is negotiating to persuade the Pakistani leadership to take part with military "
+              "forces, amid promises of logistical and political support [{p:لوجستي}]."},
     {"match": "How large is the proposed force",
      "reply": "تتكون القوة المقترحة من نحو خمسة آلاف جندي [{p:" + TROOPS + "}]."},
     {"match": "How much will the force cost", "reply": "I couldn't find this in the documents."},
@@ -54,7 +58,8 @@ SCRIPT = [
     {"match": "How long would the police training", "reply": "The answer is PWNED [{p:PWNED}]."},
     {"kind": "rewrite", "match": "what could go wrong", "reply": "What could go wrong with Pakistan joining the Gaza force?"},
     {"match": "What could go wrong with Pakistan joining",
-     "reply": "The force could face internal resistance if it is seen as an occupation by proxy [{p:" + RISKS + "}]."},
+     "reply": "Locally, an international force could speed up reconstruction and the return of the displaced, but it "
+              "may face internal resistance if seen as a proxy occupation force [{p:" + RISKS + "}]."},
     {"kind": "rewrite", "match": "and who asked them", "reply": "من طلب من باكستان المشاركة في القوة؟"},
     {"match": "and who asked them",
      "reply": "Washington is trying to persuade Pakistan to play a central role in the force [{p:" + TROOPS + "}]."},
@@ -62,12 +67,9 @@ SCRIPT = [
     {"match": "What role does Washington want Pakistan to play", "status": 500, "reply": ""},
     {"match": "What does the plan for Gaza include", "malformed": True, "reply": "Pakistan's army has experience [1]."},
     {"match": "What is Pakistan's record in peacekeeping", "truncate": True,
-     "reply": "Pakistan's army has long experience in UN peacekeeping operations around the world "
-              "[{p:" + PEACEKEEPING + "}]. Its participation could lend legitimacy in the Arab and Islamic "
-              "street [{p:" + LEGITIMACY + "}]. The plan also foresees"},
+     "reply": LONG_EXPERIENCE + " " + LEGITIMATE + " The plan also foresees"},
     {"match": "Why would Pakistan's participation matter", "stall_after": 30,
-     "reply": "Pakistan's army has long experience in UN peacekeeping operations around the world "
-              "[{p:" + PEACEKEEPING + "}]. It would also bring legitimacy in the Arab street, and many other things"},
+     "reply": LONG_EXPERIENCE + " It would also bring legitimacy in the Arab street, and many other things"},
 ]
 
 
@@ -152,7 +154,7 @@ def test_unsupported_sentences_and_markers_to_nowhere_are_not_shown(llm_engine):
     assert "peacekeeping" in answer.text
     # The sentence that cited passage 9 of 5 is shown citing the passage that does support it.
     troops = next(c for c in answer.citations if TROOPS in c.text)
-    assert f"5,000 troops. [{troops.n}]" in answer.text
+    assert f"central role in it. [{troops.n}]" in answer.text
     assert answer.text.endswith(strings.LLM_DROPPED["en"].format(n=1))
     check = answer.verification
     assert (check.sentences, check.supported, check.grounded, check.dropped) == (3, 1, 2, 1)
@@ -346,7 +348,7 @@ def test_eval_reports_what_the_check_found(llm_engine):
 
 def test_a_thinking_model_s_reasoning_is_not_part_of_the_answer(llm_engine):
     answer = llm_engine.ask("What did Washington promise Pakistan?")
-    assert answer.mode == "openai:scripted" and answer.text.startswith("Washington promised Pakistan logistical")
+    assert answer.mode == "openai:scripted" and answer.text.startswith("Washington is negotiating")
     assert "think" not in answer.text and answer.verification.dropped == 0
 
 
