@@ -60,6 +60,9 @@ SCRIPT = [
     {"match": "What could go wrong with Pakistan joining",
      "reply": "Locally, an international force could speed up reconstruction and the return of the displaced, but it "
               "may face internal resistance if seen as a proxy occupation force [{p:" + RISKS + "}]."},
+    {"kind": "rewrite", "match": "وما المخاطر", "reply": "ما مخاطر مشاركة باكستان في القوة الدولية في غزة؟"},
+    {"match": "ما مخاطر مشاركة باكستان",
+     "reply": "محلياً، قد يواجه وجود قوة دولية مقاومة داخلية إذا نُظر إليه كقوة احتلال بالوكالة [{p:" + RISKS + "}]."},
     {"kind": "rewrite", "match": "and who asked them", "reply": "من طلب من باكستان المشاركة في القوة؟"},
     {"match": "and who asked them",
      "reply": "Washington is trying to persuade Pakistan to play a central role in the force [{p:" + TROOPS + "}]."},
@@ -227,6 +230,14 @@ def test_follow_up_is_rewritten_to_stand_alone_before_retrieval(llm_engine, doub
     assert double.requests("What could go wrong with Pakistan joining")  # the answer was asked for the rewrite
     assert answer.question == "and what could go wrong?" and answer.mode == "openai:scripted"
     assert any(RISKS in c.text for c in answer.citations) and "internal resistance" in answer.text
+
+
+def test_an_arabic_follow_up_is_rewritten_in_arabic(llm_engine, double):
+    answer = llm_engine.ask("وما المخاطر؟", [Turn("لماذا باكستان؟", "يمتلك الجيش الباكستاني خبرة طويلة. [1]")])
+    rewrite = double.requests("وما المخاطر")[0]
+    assert rewrite["kind"] == "rewrite" and "السؤال الأخير" in rewrite["body"]["messages"][-1]["content"]
+    assert answer.mode == "openai:scripted" and answer.language == "ar" and "مقاومة داخلية" in answer.text
+    assert any(RISKS in c.text for c in answer.citations)
 
 
 def test_a_rewrite_into_another_language_is_not_used(llm_engine, double):
