@@ -184,7 +184,8 @@ def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], 
     complete = [c.id for c in chunks if stored.get(c.id) == counts[c.id]]
     if complete:
         store.adopt(complete, run)
-    todo = [c for c in chunks if c.id not in set(complete)]
+    done_ids = set(complete)
+    todo = [c for c in chunks if c.id not in done_ids]
     total = sum(1 + counts[c.id] for c in todo)
     embedded = done = 0
     for part in _batches(todo, STORE_BATCH):

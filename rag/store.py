@@ -238,8 +238,14 @@ class VectorStore:
         out: dict[str, np.ndarray] = {}
         for collection in (self._chunks, self._sentences):
             for batch in _batches(sorted(set(text_shas) - set(out)), 500):
-                got = collection.get(["embeddings", "metadatas"], where={"text_sha": {"$in": batch}})
-                for vector, meta in zip(got["embeddings"], got["metadatas"]):
+                # One row per text: a text stored under many documents would otherwise bring back
+                # every copy's vector.
+                got = collection.get(["metadatas"], where={"text_sha": {"$in": batch}})
+                first: dict[str, str] = {}
+                for row_id, meta in zip(got["ids"], got["metadatas"]):
+                    first.setdefault(meta["text_sha"], row_id)
+                rows = collection.get(["embeddings", "metadatas"], ids=list(first.values()))
+                for vector, meta in zip(rows["embeddings"], rows["metadatas"]):
                     out[meta["text_sha"]] = np.asarray(vector, dtype=np.float32)
         return out
 
