@@ -13,7 +13,7 @@ from . import prompts, strings
 from .answer import Answerer, ExtractiveAnswerer, LLMAnswerer
 from .embedders import Embedder, load_embedder
 from .controls import strip_controls
-from .followup import continues, retrieval_query
+from .followup import retrieval_query, wants_new
 from .index_state import IndexBroken, IndexProblem
 from .indexer import Progress, index_paths
 from .llm import ChatModel, LLMError, parse_llm
@@ -164,7 +164,7 @@ class Sanad:
             hits, vector, engine = self._retrieve(question, history, max(top_k, depth), retriever)
         # Only a real continuation should say something new; a short question such as the same one
         # asked again in the other language should get the same answer.
-        avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)] if continues(question) else []
+        avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)] if wants_new(question) else []
         answerer: Answerer = ExtractiveAnswerer(self.settings, engine.sentences)
         if model is not None:
             answerer = LLMAnswerer(self.settings, model, engine.sentences, engine.embedder.embed_queries, answerer)
