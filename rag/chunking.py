@@ -1,5 +1,5 @@
 """Documents to Chunks along the reader's layout: a chunk starts at a heading, holds whole blocks,
-and ends on a sentence end; its title and headings go with it as context."""
+and ends on a sentence end; its title and headings name it."""
 from __future__ import annotations
 
 import hashlib
@@ -78,19 +78,6 @@ def _context(title: str, headings: list[str]) -> str:
         if part and (not parts or part != parts[-1]):
             parts.append(part)
     return CONTEXT_SEPARATOR.join(parts)
-
-
-def search_text(chunk: Chunk) -> str:
-    """What a passage is embedded and searched as: its context (title — headings), then the passage
-    without its own heading lines, which the context already holds. Depends only on what the store
-    keeps (text and heading), so a chunk read back from the index gives the same text."""
-    if not chunk.heading:
-        return chunk.text
-    names = set(chunk.heading.split(CONTEXT_SEPARATOR))
-    lines = chunk.text.split("\n")
-    while len(lines) > 1 and (not lines[0].strip() or lines[0].strip().lstrip("#").strip() in names):
-        lines.pop(0)
-    return f"{chunk.heading}{CONTEXT_SEPARATOR}" + "\n".join(lines)
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:

@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .chunking import chunk_document, chunk_sentences, search_text
+from .chunking import chunk_document, chunk_sentences
 from .embedders import Embedder
 from .index_state import IndexBroken, IndexMissing, IndexProblem, Manifest
 from .readers import ReadError, absolute, discover, load_bytes, parse_document
@@ -192,10 +192,10 @@ def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], 
         sentences = [s for c in part for s in expected[c.id]]
         texts = {c.id: c.text for c in part}
         sentence_texts = [texts[s.chunk_id][s.start:s.end] for s in sentences]
-        chunk_shas = [_sha(search_text(c)) for c in part]
+        chunk_shas = [_sha(c.text) for c in part]
         sentence_shas = [_sha(t) for t in sentence_texts]
         known = store.vectors_by_text(chunk_shas + sentence_shas)
-        unique = sorted({sha: text for sha, text in zip(chunk_shas + sentence_shas, [search_text(c) for c in part] + sentence_texts)
+        unique = sorted({sha: text for sha, text in zip(chunk_shas + sentence_shas, [c.text for c in part] + sentence_texts)
                          if sha not in known}.items())
         for batch in _batches(unique, EMBED_BATCH):
             vectors = embedder.embed_passages([text for _, text in batch])

@@ -20,7 +20,6 @@ from typing import Protocol
 from urllib.parse import urlparse
 
 from . import strings
-from .chunking import search_text
 from .index_state import (
     IndexBroken,
     IndexLocked,
@@ -70,7 +69,7 @@ def open_state(settings) -> State:
 
 def lexical_index(ids: list[str], chunks: dict[str, Chunk]) -> LexicalIndex:
     """BM25 over the committed chunks, in id order: what a writer saves and a reader rebuilds alike."""
-    return LexicalIndex(ids, [search_text(chunks[i]) for i in ids])
+    return LexicalIndex(ids, [chunks[i].text for i in ids])
 
 
 class LocalState:

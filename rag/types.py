@@ -46,8 +46,8 @@ class Chunk:
     start: int
     end: int
     page: int | None = None
-    # The chunk's context: document title and section headings, " — " between them. It names the
-    # chunk in Sources and goes with the passage into its vector and BM25 (rag/chunking.search_text).
+    # The chunk's context: document title and section headings, " — " between them, naming it in
+    # Sources. (Embedding and searching it with the passage did not help: README "Documents".)
     heading: str = ""
     body: int = 0  # offset in text where the passage starts after its own heading lines (never quoted)
 
