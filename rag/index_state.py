@@ -20,7 +20,8 @@ from pathlib import Path
 
 from . import strings
 
-FORMAT = 4  # 2: sentence vectors beside passage vectors; 3: gentle Arabic stems in BM25; 4: rows tagged by run
+FORMAT = 5  # 2: sentence vectors beside passage vectors; 3: gentle Arabic stems in BM25; 4: rows tagged by run;
+# 5: documents read as a reader sees them (Markdown rendered, wrapping folded, PDFs in reading order): new offsets
 OWN_NAMES = {".lock", "chroma", "state"}
 
 
