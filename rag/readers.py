@@ -278,6 +278,7 @@ def _read_docx(data: bytes, source: str) -> Read:
         raise ReadError(source, strings.reason_corrupt_docx(err)) from err
     from docx.table import Table
 
+    names = {style.style_id: style.name or "" for style in document.styles}
     builder = TextBuilder()
     title = (document.core_properties.title or "").strip()
     lines: list[str] = []  # consecutive list paragraphs
@@ -293,7 +294,7 @@ def _read_docx(data: bytes, source: str) -> Read:
                     rows.append(" | ".join(dict.fromkeys(c for c in cells if c)))  # merged cells repeat
             builder.add("\n".join(rows), "lines")
             continue
-        style = (item.style.name if item.style is not None else "") or ""
+        style = names.get(item._p.style or "", "")  # python-docx's item.style searches the styles each time
         level = _docx_heading_level(style)
         if style.startswith("List") or item._p.pPr is not None and item._p.pPr.numPr is not None:
             lines.append(item.text)
