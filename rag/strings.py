@@ -135,6 +135,9 @@ CHAT_TAB = "Chat · المحادثة"
 CHAT_LABEL = "Sanad · سند"
 CHAT_PLACEHOLDER = "Type a question… · اكتب سؤالك…"
 CHAT_SEND = "Ask · اسأل"
+# Which answerer writes the answers: "extractive" quotes the documents; an LLM's name writes with it.
+CHAT_ANSWERER = "Answers by · الإجابة بواسطة"
+CHAT_ANSWERER_EXTRACTIVE = "quotes from the documents · اقتباسات من المستندات"
 CHAT_EXAMPLES = (
     "لماذا باكستان؟",
     "Why Pakistan?",

@@ -370,3 +370,24 @@ def test_thinking_is_removed_however_the_stream_is_cut(size):
     reply = "<think>plan <b> [1]</think>Answer one [1]. <thi no tag here"
     pieces = [reply[i:i + size] for i in range(0, len(reply), size)]
     assert "".join(_without_thinking(iter(pieces))) == "Answer one [1]. <thi no tag here"
+
+
+def test_the_chat_shows_the_answerer_and_switches_between_quotes_and_the_model(llm_engine, seed_engine):
+    """The chat's switch (ui/app.py): its choices are engine.answerers(), the configured LLM selected,
+    and the chat answers with whichever the tab has chosen."""
+    from ui.app import build_app, make_chat
+
+    config = build_app(llm_engine).get_config_file()
+    switch = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "sanad-answerer")
+    assert [value for _, value in switch["props"]["choices"]] == ["extractive", "openai:scripted"]
+    assert switch["props"]["value"] == "openai:scripted" and switch["props"]["interactive"]
+    alone = build_app(seed_engine).get_config_file()
+    only = next(c for c in alone["components"] if c.get("props", {}).get("elem_id") == "sanad-answerer")
+    assert [value for _, value in only["props"]["choices"]] == ["extractive"] and not only["props"]["interactive"]
+
+    chat = make_chat(llm_engine)
+    question = "لماذا باكستان؟"
+    *_, (_, quoted) = chat(question, [], [], "extractive")
+    *_, (_, written) = chat(question, [], [], "openai:scripted")
+    assert quoted[-1].answer.startswith(strings.ANSWER_LEAD["ar"])
+    assert written[-1].answer != quoted[-1].answer and "الجيش الباكستاني" in written[-1].answer

@@ -311,7 +311,7 @@ def test_unexpected_failure_is_one_line_in_the_chat():
     from ui.app import make_chat
 
     class Broken:
-        def stream(self, question, history):
+        def stream(self, question, history, llm=None):
             raise RuntimeError("disk on fire\nTraceback (most recent call last): ...")
 
     final = list(make_chat(Broken())("لماذا باكستان؟", [], []))[-1]

@@ -47,15 +47,17 @@ DocsView = tuple[str, gr.Dropdown]
 
 
 # Chat ----------------------------------------------------------------------------------------------
-def make_chat(engine) -> Callable[[str, Messages, list[Turn]], Iterator[tuple[Messages, list[Turn]]]]:
-    def chat(question: str, messages: Messages, turns: list[Turn]) -> Iterator[tuple[Messages, list[Turn]]]:
+def make_chat(engine) -> Callable[..., Iterator[tuple[Messages, list[Turn]]]]:
+    def chat(question: str, messages: Messages, turns: list[Turn],
+             answerer: str | None = None) -> Iterator[tuple[Messages, list[Turn]]]:
+        """`answerer`: "extractive" or the configured LLM (engine.answerers()); None: the settings' choice."""
         question = (question or "").strip()
         if not question:
             yield messages, turns
             return
         messages = [*messages, _message("user", render.question(question)), _message("assistant", "")]
         try:
-            for part in engine.stream(question, turns):
+            for part in engine.stream(question, turns, llm=answerer):
                 if isinstance(part, Answer):
                     messages[-1] = _message("assistant", render.answer(part))
                     turns = [*turns, Turn(question, part.text)]
@@ -220,15 +222,27 @@ def _chat_tab(engine) -> None:
         box = gr.Textbox(placeholder=strings.CHAT_PLACEHOLDER, show_label=False, scale=8, autofocus=True,
                          elem_id="sanad-question", lines=1, max_lines=6, submit_btn=False)
         send = gr.Button(strings.CHAT_SEND, variant="primary", scale=1, min_width=90, elem_id="sanad-send")
+    # Which answerer is in use, and the switch between quoting and the user's LLM (when one is configured).
+    # The choice lives in per-tab state, so the chat's API keeps its three inputs.
+    choices = engine.answerers()
+    current = engine.settings.llm if engine.settings.llm in choices else "extractive"
+    answerer = gr.State(current)
+    switch = gr.Radio(choices=[(_answerer_label(c), c) for c in choices], value=current, label=strings.CHAT_ANSWERER,
+                      interactive=len(choices) > 1, elem_id="sanad-answerer")
+    switch.change(lambda choice: choice, switch, answerer, queue=False, api_visibility="private")
     chat = make_chat(engine)
     triggers = [box.submit, send.click]
-    gr.on(triggers, chat, [box, chatbot, turns], [chatbot, turns], api_name="chat", **ENGINE)
+    gr.on(triggers, chat, [box, chatbot, turns, answerer], [chatbot, turns], api_name="chat", **ENGINE)
     # A second listener on the same triggers: the chat listener has already read the box.
     gr.on(triggers, lambda: "", None, box, queue=False, api_visibility="private")
     chatbot.example_select(_example_text, None, box, queue=False, api_visibility="private").then(
-        chat, [box, chatbot, turns], [chatbot, turns], api_visibility="private", **ENGINE
+        chat, [box, chatbot, turns, answerer], [chatbot, turns], api_visibility="private", **ENGINE
     ).then(lambda: "", None, box, queue=False, api_visibility="private")
     chatbot.clear(lambda: [], None, turns, api_visibility="private")
+
+
+def _answerer_label(name: str) -> str:
+    return strings.CHAT_ANSWERER_EXTRACTIVE if name == "extractive" else name
 
 
 def _docs_tab(engine, demo: gr.Blocks) -> None:
