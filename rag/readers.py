@@ -46,7 +46,8 @@ def doc_id_for(path: Path) -> str:
 
 
 def absolute(path: Path) -> Path:
-    return Path(os.path.abspath(path))
+    """The file's one real path: the same folder reached through a symlink is the same documents."""
+    return Path(os.path.realpath(path))
 
 
 def read_document(path: Path, source: str, max_bytes: int) -> Document:
@@ -392,12 +393,16 @@ def discover(paths: list[Path], on_error: Callable[[str, str], None],
                     continue
                 if not leaves(path):
                     found[_source_name(path)] = absolute(path)
-    return [(path, source) for source, path in sorted(found.items())]
+    # A file reached by two names (a link beside its target) is one document, under its first name.
+    first: dict[Path, str] = {}
+    for source, path in sorted(found.items()):
+        first.setdefault(path, source)
+    return sorted(((path, source) for path, source in first.items()), key=lambda pair: pair[1])
 
 
 def _source_name(path: Path) -> str:
     """The path as the user would recognise it: relative to the working folder when inside it."""
     try:
-        return absolute(path).relative_to(Path.cwd()).as_posix()
+        return Path(os.path.abspath(path)).relative_to(Path.cwd()).as_posix()
     except ValueError:
-        return absolute(path).as_posix()
+        return Path(os.path.abspath(path)).as_posix()

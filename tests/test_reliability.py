@@ -213,3 +213,13 @@ def test_the_same_sentence_in_two_documents_is_quoted_once(tmp_path):
     assert not answer.abstained
     body = answer.text.split("\n", 1)[1]
     assert body.count("Antarctic winter") == 1
+
+
+def test_a_folder_reached_through_a_symlink_is_the_same_documents(tmp_path):
+    folder = _docs(tmp_path / "docs")
+    (tmp_path / "alias").symlink_to(folder, target_is_directory=True)
+    engine = Sanad(load_settings(index_dir=tmp_path / "index"))
+    assert len(engine.index([folder]).added) == 2
+    again = engine.index([tmp_path / "alias"])
+    assert len(again.unchanged) == 2 and not again.added and not again.removed
+    assert len(engine.documents()) == 2
