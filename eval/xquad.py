@@ -65,11 +65,14 @@ def convert(xquad_dir: Path, limit: int | None = None) -> Converted:
                 for q_lang, qa in zip(LANGS, (ar_qa, en_qa)):
                     for library in LIBRARIES:
                         langs = LANGS if library == "mixed" else (library,)
-                        sets[f"{q_lang}-{library}"].append({
+                        row = {
                             "id": qa["id"], "question": qa["question"],
                             "answers": list(dict.fromkeys(a for lang in langs for a in gold[lang][0])),
                             "evidence": [gold[lang][1] for lang in langs], "answerable": True,
-                        })
+                        }
+                        if q_lang not in langs:  # the reader's own language: what an LLM answer must contain
+                            row[f"answers_{q_lang}"] = gold[q_lang][0]
+                        sets[f"{q_lang}-{library}"].append(row)
                 taken += 1
     return Converted(docs, sets)
 

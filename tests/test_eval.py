@@ -110,6 +110,8 @@ def test_xquad_conversion(xquad_slice):
             # Over one library: its own language's answer and evidence; over the mixed one: both copies.
             assert [detect_language(e) for e in q["evidence"]] == (["ar", "en"] if library == "mixed" else [library])
             assert all(e in corpus for e in q["evidence"]) and q["answers"][0] in q["evidence"][0]
+            # Across languages, the gold answer in the reader's language too (what an LLM's answer must hold).
+            assert (f"answers_{lang}" in q) == (library not in (lang, "mixed")), name
     assert [q["question"] for q in sets["ar-en"]] == [q["question"] for q in sets["ar-ar"]]
     assert len(list((xquad_slice / "docs-mixed").glob("*.txt"))) == 6
     assert sorted(p.name for p in (xquad_slice / "docs-ar").glob("*.txt")) == \
