@@ -45,12 +45,7 @@ def docx(path: Path, paragraphs: list[str], table: list[list[str]] | None = None
     document = python_docx.Document()
     for text in paragraphs:
         document.add_paragraph(text)
-    if table:
-        grid = document.add_table(rows=len(table), cols=len(table[0]))
-        for r, row in enumerate(table):
-            for c, cell in enumerate(row):
-                grid.cell(r, c).text = cell
-    document.save(str(path))
+    _save_with_table(document, path, table)
     return path
 
 
@@ -123,6 +118,15 @@ def chromium_pdf(path: Path, paragraphs: list[str], rtl: bool = False, title: st
     return path
 
 
+def _save_with_table(document, path: Path, table: list[list[str]] | None) -> None:
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, cell in enumerate(row):
+                grid.cell(r, c).text = cell
+    document.save(str(path))
+
+
 def styled_docx(path: Path, title: str, sections: list[tuple[str, list[str]]], items: list[str] = (),
                 table: list[list[str]] | None = None) -> Path:
     """A .docx as Word writes one: Title and Heading styles, a bulleted list, a table."""
@@ -136,10 +140,5 @@ def styled_docx(path: Path, title: str, sections: list[tuple[str, list[str]]], i
             document.add_paragraph(text)
     for item in items:
         document.add_paragraph(item, style="List Bullet")
-    if table:
-        grid = document.add_table(rows=len(table), cols=len(table[0]))
-        for r, row in enumerate(table):
-            for c, cell in enumerate(row):
-                grid.cell(r, c).text = cell
-    document.save(str(path))
+    _save_with_table(document, path, table)
     return path
