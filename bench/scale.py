@@ -133,7 +133,7 @@ def build(system: str, docs: Path, index_dir: Path, cache: Path | None, question
 
         engine = Sanad(load_settings(index_dir=index_dir))
         engine._embedder = embedder
-        report = engine.index([docs])
+        engine.index([docs])
         chunks = sum(d.chunks for d in engine.documents())
     else:
         engine, chunks = _baseline(docs, index_dir, embedder)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .metrics import answer_has_gold, citation_precision, hit_at, strip_markers
+from .metrics import answer_has_gold, citation_precision, hit_at
 from .runner import CACHE, Item, evaluate, _item
 
 FORMATS = ("plain", "wrapped", "markdown", "html", "pdf-chromium", "pdf-fpdf2", "docx")

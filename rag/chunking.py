@@ -8,7 +8,7 @@ from typing import Iterator
 
 from .layout import is_short_line, plain_layout
 from .text import iter_sentence_spans, sentence_spans
-from .types import Block, Chunk, Document, Sentence
+from .types import Chunk, Document, Sentence
 
 MIN_SENTENCE_CHARS = 20  # shorter spans are headings or fragments: neither matchable nor quotable
 CONTEXT_SEPARATOR = " — "

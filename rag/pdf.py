@@ -184,7 +184,6 @@ def visual_to_logical(tokens: list[str], rtl: bool) -> list[str]:
                 end + 2 < count and tokens[end + 1] in _NUMBER_SEPARATORS and kinds[end + 2] == "D")):
             end += 1 if kinds[end + 1] == "D" else 2
         left = next((kinds[j] for j in range(k - 1, -1, -1) if kinds[j] in ("L", "R")), None)
-        right = next((kinds[j] for j in range(end + 1, count) if kinds[j] in ("L", "R")), None)
         latin = left == "L"  # ambiguous when Arabic follows; names with numbers (Windows 10) are the commoner case
         for j in range(k, end + 1):
             if latin:

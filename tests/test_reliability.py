@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from rag import Sanad, load_settings
 from rag.index_state import load_manifest
