@@ -14,7 +14,7 @@ from .embedders import Embedder
 from .index_state import IndexBroken, IndexMissing, IndexProblem, Manifest
 from .readers import ReadError, absolute, discover, load_bytes, parse_document
 from .settings import Settings
-from .state import LocalState, State, lexical_index, open_state
+from .state import LocalState, State, latest_lexical, lexical_index, open_state
 from .store import VectorStore
 from . import strings
 from .types import Chunk, FileFailure, IndexReport
@@ -106,11 +106,12 @@ def index_paths(
         manifest.documents = documents
 
         live_ids = manifest.chunk_ids()
-        chunks = {c.id: c for c in new_chunks}
-        chunks.update(store.get([cid for cid in live_ids if cid not in chunks]))
-        ordered = sorted(live_ids)
+        # BM25 takes the terms of every chunk it already has from the newest generation kept here
+        # (a rebuild tokenises everything again: it is also how a changed tokenizer takes effect).
+        previous = None if rebuild else latest_lexical(state.index_dir)[1]
+        lexical = lexical_index(sorted(live_ids), store, {c.id: c for c in new_chunks}, previous)
         generation = f"gen-{run}"
-        state.commit(generation, manifest, lexical_index(ordered, chunks))
+        state.commit(generation, manifest, lexical)
 
         # Only now may anything the old generation used go away. The index is already committed:
         # a failure here leaves unused rows that readers filter out and the next run collects.

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -98,31 +101,70 @@ class LexicalResult:
     coverage: float  # share of the query's idf mass whose terms occur in the corpus at all
 
 
-class LexicalIndex:
-    def __init__(self, ids: Sequence[str], texts: Sequence[str], tokenizer: Tokenizer = tokenize) -> None:
-        import bm25s
+K1, B = 1.5, 0.75  # bm25s' defaults, with its "lucene" scores: what every index so far was built with
+TERMS_VERSION = 1  # of tokenize(): bump it when tokenize() changes, so kept terms are not reused
 
-        self.ids = list(ids)
-        self.tokenizer = tokenizer
-        self._bm25 = bm25s.BM25()
-        tokens = [tokenizer(t) or [""] for t in texts]
-        self._df: dict[str, int] = {}
-        for doc in tokens:
-            for term in set(doc):
-                self._df[term] = self._df.get(term, 0) + 1
-        if self.ids:
-            self._bm25.index(tokens, show_progress=False)
+
+class LexicalIndex:
+    """BM25 (bm25s' "lucene" variant, to the last bit) as one sparse column of scores per term.
+
+    Beside the scores, each chunk's terms are kept (term ids and counts). A chunk id names its
+    content, so the next commit takes every chunk it already has from the previous index and
+    tokenises only the new ones (tokenising is what costs: about 1,500 chunks a second); the score
+    columns are then recomputed with numpy, since idf and the average length move with every
+    commit. At 100,000 chunks that is seconds, not the minute and more of a rebuild."""
+
+    def __init__(self, ids: Sequence[str], texts: Sequence[str], tokenizer: Tokenizer = tokenize) -> None:
+        given = dict(zip(ids, texts))
+        built = LexicalIndex.build(list(ids), lambda wanted: {i: given[i] for i in wanted}, tokenizer=tokenizer)
+        self.__dict__.update(built.__dict__)
+
+    @classmethod
+    def build(cls, ids: list[str], texts_of: Callable[[list[str]], dict[str, str]],
+              previous: "LexicalIndex | None" = None, tokenizer: Tokenizer = tokenize) -> "LexicalIndex":
+        """BM25 over `ids`, in that order. Chunks `previous` holds keep their terms; `texts_of` is
+        asked only for the texts of the others."""
+        old = previous._terms if previous is not None else None
+        vocab: list[str] = list(old.vocab) if old else []
+        column = {term: i for i, term in enumerate(vocab)}
+        position = {cid: i for i, cid in enumerate(previous.ids)} if old else {}
+        missing = [cid for cid in ids if cid not in position]
+        texts = texts_of(missing) if missing else {}
+        terms, counts, lengths = [], [], np.zeros(len(ids), dtype=np.int64)
+        for n, cid in enumerate(ids):
+            i = position.get(cid)
+            if i is not None:
+                start, end = old.offsets[i], old.offsets[i + 1]
+                terms.append(old.terms[start:end])
+                counts.append(old.counts[start:end])
+                lengths[n] = old.lengths[i]
+                continue
+            tokens = tokenizer(texts[cid]) or [""]
+            tally: dict[str, int] = {}
+            for token in tokens:
+                tally[token] = tally.get(token, 0) + 1
+            terms.append(np.fromiter((column.setdefault(t, len(column)) for t in tally), dtype=np.int32,
+                                     count=len(tally)))
+            counts.append(np.fromiter(tally.values(), dtype=np.int32, count=len(tally)))
+            lengths[n] = len(tokens)
+        vocab.extend(list(column)[len(vocab):])
+        index = cls.__new__(cls)
+        index.ids, index.tokenizer = list(ids), tokenizer
+        index._terms = _Terms.assemble(vocab, terms, counts, lengths)
+        index._bm25 = index._terms.scores() if index.ids else None
+        return index
 
     def search(self, query: str, k: int) -> LexicalResult:
         terms = self.tokenizer(query)
         n = len(self.ids)
         if not terms or n == 0:
             return LexicalResult([], [], 0.0)
+        df = {t: self._bm25.df(t) for t in set(terms)}
         # Terms never seen in the corpus (an English question over Arabic text) get the idf of a
         # term seen once: they count in the denominator, so coverage says how much BM25 can know.
-        idf = {t: np.log(1 + (n + 0.5) / (self._df.get(t, 1) + 0.5)) for t in set(terms)}
-        coverage = sum(v for t, v in idf.items() if t in self._df) / sum(idf.values())
-        known = [t for t in terms if t in self._df]
+        idf = {t: np.log(1 + (n + 0.5) / ((df[t] or 1) + 0.5)) for t in df}
+        coverage = sum(v for t, v in idf.items() if df[t]) / sum(idf.values())
+        known = [t for t in terms if df[t]]
         if not known:
             return LexicalResult([], [], 0.0)
         scores = self._bm25.get_scores(known)
@@ -131,35 +173,126 @@ class LexicalIndex:
         return LexicalResult([self.ids[i] for i in keep], [float(scores[i]) for i in keep], float(coverage))
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        """Written beside `folder` and renamed into place: a reader, or another instance building
+        the same generation, never sees half of it. A folder already there is kept."""
+        tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
         if self.ids:
-            self._bm25.save(str(folder))
-        (folder / "lexical.json").write_text(json.dumps({"ids": self.ids, "df": self._df}), encoding="utf-8")
+            self._bm25.save(tmp)
+        if self._terms is not None:
+            self._terms.save(tmp)
+        version = TERMS_VERSION if self._terms is not None and self.tokenizer is tokenize else None
+        (tmp / "lexical.json").write_text(json.dumps({"ids": self.ids, "terms_version": version}), encoding="utf-8")
+        try:
+            os.rename(tmp, folder)
+        except OSError:
+            if not (folder / "lexical.json").exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                for path in tmp.iterdir():
+                    os.replace(path, folder / path.name)
+            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path, tokenizer: Tokenizer = tokenize) -> "LexicalIndex":
         state = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
         index = cls.__new__(cls)
-        index.ids, index._df, index.tokenizer = state["ids"], state["df"], tokenizer
+        index.ids, index.tokenizer = state["ids"], tokenizer
         index._bm25 = _SavedScores(folder) if index.ids else None
+        same = state.get("terms_version") == TERMS_VERSION and tokenizer is tokenize
+        index._terms = _Terms.load(folder, index._bm25.vocab if index._bm25 else {}) if same else None
         return index
+
+    def has_terms(self) -> bool:
+        """Whether each chunk's terms are kept, for the next build to reuse."""
+        return self._terms is not None
+
+
+@dataclass
+class _Terms:
+    """Each chunk's distinct terms (column ids into vocab) and their counts, chunk after chunk."""
+
+    vocab: list[str]
+    terms: np.ndarray  # int32, one row per (chunk, term)
+    counts: np.ndarray  # int32
+    offsets: np.ndarray  # int64, chunk i's rows are offsets[i]:offsets[i + 1]
+    lengths: np.ndarray  # int64, tokens per chunk (repeats counted), BM25's document length
+
+    @classmethod
+    def assemble(cls, vocab: list[str], terms: list[np.ndarray], counts: list[np.ndarray],
+                 lengths: np.ndarray) -> "_Terms":
+        flat = np.concatenate(terms) if terms else np.zeros(0, dtype=np.int32)
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in terms], out=offsets[1:])
+        # Terms no chunk uses any more (their chunks went) leave the vocabulary.
+        used = np.bincount(flat, minlength=len(vocab)) > 0
+        if not used.all():
+            remap = (np.cumsum(used) - 1).astype(np.int32)
+            flat = remap[flat]
+            vocab = [t for t, keep in zip(vocab, used.tolist()) if keep]
+        return cls(vocab, flat.astype(np.int32), np.concatenate(counts) if counts else np.zeros(0, dtype=np.int32),
+                   offsets, lengths)
+
+    def scores(self) -> "_SavedScores":
+        """bm25s' index() arithmetic, vectorised: float64 throughout, idf rounded to float32 first,
+        each score rounded to float32 last; laid out as its CSC columns."""
+        n = len(self.lengths)
+        df = np.bincount(self.terms, minlength=len(self.vocab))
+        idf = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32)
+        average = self.lengths.mean()
+        doc = np.repeat(np.arange(n, dtype=np.int32), np.diff(self.offsets))
+        tf = self.counts.astype(np.float64)
+        tfc = tf / (K1 * ((1 - B) + B * self.lengths[doc] / average) + tf)
+        score = (idf[self.terms] * tfc).astype(np.float32)
+        order = np.argsort(self.terms, kind="stable")
+        indptr = np.zeros(len(self.vocab) + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        return _SavedScores.of(score[order], doc[order], indptr, {t: i for i, t in enumerate(self.vocab)}, n)
+
+    def save(self, folder: Path) -> None:
+        for name in ("terms", "counts", "offsets", "lengths"):
+            np.save(folder / f"{name}.npy", getattr(self, name))
+
+    @classmethod
+    def load(cls, folder: Path, vocab: dict[str, int]) -> "_Terms | None":
+        """Mapped, not read: a reader never touches them; the next writer reads what it reuses.
+        None for an index written before terms were kept (the next commit tokenises everything)."""
+        if not (folder / "terms.npy").exists():
+            return None
+        words = [""] * len(vocab)
+        for term, i in vocab.items():
+            words[i] = term
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("terms", "counts", "offsets", "lengths")}
+        return cls(words, **arrays)
 
 
 class _SavedScores:
-    """The BM25 scores bm25s saved (one sparse column of precomputed scores per term), read with numpy
-    alone: importing bm25s (and SciPy behind it) costs a reader about 0.4 s of CPU at start-up, and
-    scoring a query is only a sum of the query terms' columns (bm25s' "lucene" method, which has no
-    score for absent terms)."""
+    """The BM25 scores (one sparse column of precomputed scores per term) in bm25s' file layout,
+    read with numpy alone: importing bm25s (and SciPy behind it) costs a reader about 0.4 s of CPU
+    at start-up, and scoring a query is only a sum of the query terms' columns (bm25s' "lucene"
+    method, which has no score for absent terms). The columns are mapped, not read."""
 
     def __init__(self, folder: Path) -> None:
         params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
         if params.get("method") != "lucene":
             raise ValueError(f"BM25 method {params.get('method')!r} is not the one Sanad writes")
         self.num_docs = int(params["num_docs"])
-        self.data = np.load(folder / "data.csc.index.npy")
-        self.indices = np.load(folder / "indices.csc.index.npy")
+        self.data = np.load(folder / "data.csc.index.npy", mmap_mode="r")
+        self.indices = np.load(folder / "indices.csc.index.npy", mmap_mode="r")
         self.indptr = np.load(folder / "indptr.csc.index.npy")
         self.vocab: dict[str, int] = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+
+    @classmethod
+    def of(cls, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, vocab: dict[str, int],
+           num_docs: int) -> "_SavedScores":
+        scores = cls.__new__(cls)
+        scores.data, scores.indices, scores.indptr, scores.vocab, scores.num_docs = data, indices, indptr, vocab, num_docs
+        return scores
+
+    def df(self, token: str) -> int:
+        """How many chunks hold the term (a column names each chunk once)."""
+        column = self.vocab.get(token)
+        return 0 if column is None else int(self.indptr[column + 1] - self.indptr[column])
 
     def get_scores(self, tokens: list[str]) -> np.ndarray:
         scores = np.zeros(self.num_docs, dtype=np.float32)
@@ -168,3 +301,12 @@ class _SavedScores:
             start, end = self.indptr[column], self.indptr[column + 1]
             scores[self.indices[start:end]] += self.data[start:end]  # a column names each document once
         return scores
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / "data.csc.index.npy", self.data)
+        np.save(folder / "indices.csc.index.npy", self.indices)
+        np.save(folder / "indptr.csc.index.npy", self.indptr)
+        (folder / "vocab.index.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+        (folder / "params.index.json").write_text(json.dumps(
+            {"k1": K1, "b": B, "delta": 0.5, "method": "lucene", "idf_method": "lucene", "dtype": "float32",
+             "int_dtype": "int32", "num_docs": self.num_docs, "version": "sanad"}), encoding="utf-8")

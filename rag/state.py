@@ -67,9 +67,31 @@ def open_state(settings) -> State:
     return LocalState(settings.index_dir)
 
 
-def lexical_index(ids: list[str], chunks: dict[str, Chunk]) -> LexicalIndex:
-    """BM25 over the committed chunks, in id order: what a writer saves and a reader rebuilds alike."""
-    return LexicalIndex(ids, [chunks[i].text for i in ids])
+def lexical_index(ids: list[str], store: VectorStore, known: dict[str, Chunk],
+                  previous: LexicalIndex | None) -> LexicalIndex:
+    """BM25 over the committed chunks, in id order: what a writer saves and a reader rebuilds alike.
+    Chunks `previous` holds keep their terms; only the others are tokenised, their texts taken from
+    `known` or fetched from the store."""
+    def texts_of(missing: list[str]) -> dict[str, str]:
+        out = {i: known[i].text for i in missing if i in known}
+        out.update((i, c.text) for i, c in store.get([i for i in missing if i not in out]).items())
+        return out
+
+    return LexicalIndex.build(ids, texts_of, previous)
+
+
+def latest_lexical(index_dir: Path) -> tuple[str | None, LexicalIndex | None]:
+    """The newest lexical index of any generation this instance keeps, with its terms (a chunk id
+    names its content, so terms stay valid from one generation to the next); (None, None) if none."""
+    folders = [p for p in state_dir(index_dir).glob("gen-*") if p.name[4:].isdigit()]
+    for folder in sorted(folders, key=lambda p: int(p.name[4:]), reverse=True):
+        try:
+            index = LexicalIndex.load(folder)
+        except (OSError, ValueError):
+            continue
+        if index.has_terms():
+            return folder.name, index
+    return None, None
 
 
 class LocalState:
@@ -189,9 +211,15 @@ class ServerState:
             return LexicalIndex.load(folder)
         except (OSError, ValueError):
             pass
-        ids = sorted(manifest.chunk_ids())
-        lexical = lexical_index(ids, store.get(ids))
+        # Only the chunks this instance has not seen travel and are tokenised: one new document
+        # costs seconds at 100,000 chunks, not a rebuild.
+        reused, previous = latest_lexical(self.index_dir)
+        lexical = lexical_index(sorted(manifest.chunk_ids()), store, {}, previous)
         lexical.save(folder)
+        keep = {generation, reused or generation}
+        for old in state_dir(self.index_dir).glob("gen-*"):
+            if old.name not in keep:
+                shutil.rmtree(old, ignore_errors=True)
         return lexical
 
     def prune(self, keep: set[str]) -> None:

@@ -75,6 +75,29 @@ def test_incremental_runs_embed_only_what_changed(tmp_path):
     assert len(_consistent(tmp_path / "index")) == 2
 
 
+def test_a_commit_tokenises_only_the_chunks_that_changed(tmp_path, monkeypatch):
+    """BM25 is not rebuilt from every chunk at each commit: the terms of the chunks it had are reused."""
+    folder = _docs(tmp_path)
+    engine = _engine(tmp_path / "index")
+    engine.index([folder])
+    asked: list[str] = []
+    build = LexicalIndex.build.__func__
+
+    def recording(cls, ids, texts_of, previous=None, **kwargs):
+        def texts(missing):
+            asked.extend(missing)
+            return texts_of(missing)
+        return build(cls, ids, texts, previous, **kwargs)
+
+    monkeypatch.setattr(LexicalIndex, "build", classmethod(recording))
+    (folder / "tea.txt").write_text("Black tea is oxidised longer than green tea.", encoding="utf-8")
+    engine.index([folder])
+    tea = next(d for d in load_manifest(tmp_path / "index")[1].documents.values() if d["path"].endswith("tea.txt"))
+    assert sorted(asked) == sorted(c["id"] for c in tea["chunks"])
+    assert "oxidised" in engine.retrieve("Which tea is oxidised longer?", retriever="bm25")[0].chunk.text
+    assert len(_consistent(tmp_path / "index")) == 3
+
+
 def test_identical_content_under_two_names_is_embedded_once(tmp_path):
     folder = _docs(tmp_path, {"a.txt": FACTS["penguins.txt"]})
     engine = _engine(tmp_path / "index")
