@@ -29,7 +29,8 @@ import json
 import os
 import platform
 import random
-import resource
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,8 +44,9 @@ PER_FILE = 20  # paragraphs per document file
 
 
 # The library -------------------------------------------------------------------------------------
-def library(xquad: Path, size: int, folder: Path) -> list[dict]:
-    """Writes `size` paragraphs into files under folder; returns the questions whose paragraphs are in."""
+def library(xquad: Path, size: int, folder: Path) -> tuple[list[dict], list[str]]:
+    """Writes `size` paragraphs into files under folder; returns the questions whose paragraphs are in,
+    and the real paragraphs (XQuAD's and the seed's: everything that is not a recombined distractor)."""
     from rag.text import sentence_spans
 
     paragraphs, questions = [], []
@@ -59,6 +61,7 @@ def library(xquad: Path, size: int, folder: Path) -> list[dict]:
                                       "paragraph": len(paragraphs) - 1})
     seed = (ROOT / "seeds" / "gaza-stabilisation-force-pakistan.ar.txt").read_text(encoding="utf-8")
     paragraphs += [p for p in seed.split("\n") if len(p) > 200]
+    real = list(paragraphs)
     rng = random.Random(size)
     sentences = {lang: [s for p in paragraphs if _lang(p) == lang for s in _sentences(p, sentence_spans)]
                  for lang in ("ar", "en")}
@@ -66,11 +69,13 @@ def library(xquad: Path, size: int, folder: Path) -> list[dict]:
         pool = sentences[rng.choice(("ar", "en"))]
         paragraphs.append(" ".join(rng.sample(pool, 5)))
     paragraphs = paragraphs[:size]
+    if folder.exists():
+        shutil.rmtree(folder)
     folder.mkdir(parents=True)
     for start in range(0, len(paragraphs), PER_FILE):
         (folder / f"doc{start // PER_FILE:05d}.txt").write_text("\n\n".join(paragraphs[start : start + PER_FILE]),
                                                                 encoding="utf-8")
-    return [q for q in questions if q["paragraph"] < size]
+    return [q for q in questions if q["paragraph"] < size], real
 
 
 def _lang(text: str) -> str:
@@ -83,11 +88,22 @@ def _sentences(paragraph: str, spans) -> list[str]:
     return [paragraph[s:e] for s, e in spans(paragraph) if e - s > 30]
 
 
-# An embedder with a vector cache -------------------------------------------------------------------
-class CachedEmbedder:
-    """The real embedder, with every vector it computes kept on disk by text hash (bench only)."""
+# An embedder with a vector cache, composing distractors' vectors ------------------------------------
+_HEADER = re.compile(r"\A(?:[a-z_]+: [^\n]*\n)+\n")  # llama-index's "file_path: ..." before a node's text
 
-    def __init__(self, inner, folder: Path | None) -> None:
+
+class CachedEmbedder:
+    """The real embedder, with every vector it computes kept on disk by text hash (bench only).
+
+    With `real` (the real paragraphs, joined), a text that is not part of them (a recombined
+    distractor, or a baseline node that holds one) is not run through the model: its vector is the
+    normalised mean of the real vectors of its sentences (cached, or embedded now). Distractors are
+    sentences of real paragraphs shuffled, so this is what lets 100k chunks be indexed in minutes;
+    measured on XQuAD, a passage vector composed this way ranks almost as its real one does
+    (hybrid hit@1 ar->ar 0.936 -> 0.933). Counts: real (through the model now), cached, composed.
+    """
+
+    def __init__(self, inner, folder: Path | None, real: str | None = None) -> None:
         import hashlib
 
         import numpy as np
@@ -95,38 +111,71 @@ class CachedEmbedder:
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
         self._np, self._hash = np, lambda t: hashlib.sha256(t.encode()).hexdigest()
         self.folder = folder
+        self.real_text = real
         self.vectors: dict[str, object] = {}
-        self.embedded = self.reused = 0
+        self.real = self.cached = self.composed = 0
         if folder and (folder / "vectors.npy").exists():
             keys = json.loads((folder / "keys.json").read_text())
             self.vectors = dict(zip(keys, np.load(folder / "vectors.npy")))
+        self._saved = len(self.vectors)
 
     def embed_queries(self, texts):
         return self.inner.embed_queries(texts)
 
     def embed_passages(self, texts):
+        np = self._np
         keys = [self._hash(t) for t in texts]
-        todo = [i for i, k in enumerate(keys) if k not in self.vectors]
+        out: list[object] = [None] * len(texts)
+        todo, compose = [], []
+        for i, (text, key) in enumerate(zip(texts, keys)):
+            if key in self.vectors:
+                out[i] = self.vectors[key]
+                self.cached += 1
+            elif self.real_text is not None and _body(text) not in self.real_text:
+                compose.append(i)
+            else:
+                todo.append(i)
         if todo:
-            fresh = self.inner.embed_passages([texts[i] for i in todo])
-            self.vectors.update({keys[i]: v for i, v in zip(todo, fresh)})
-        self.embedded += len(todo)
-        self.reused += len(texts) - len(todo)
-        return self._np.stack([self.vectors[k] for k in keys])
+            for i, v in zip(todo, self.inner.embed_passages([texts[i] for i in todo])):
+                self.vectors[keys[i]] = out[i] = v
+            self.real += len(todo)
+        for i in compose:
+            parts = self._sentence_vectors(_body(texts[i]))
+            mean = np.mean(parts, axis=0)
+            out[i] = mean / np.linalg.norm(mean)
+            self.composed += 1
+        return np.stack(out)
+
+    def _sentence_vectors(self, text: str) -> list:
+        from rag.text import sentence_spans
+
+        sentences = [text[s:e] for s, e in sentence_spans(text)] or [text]
+        keys = [self._hash(t) for t in sentences]
+        missing = sorted({k: t for k, t in zip(keys, sentences) if k not in self.vectors}.items())
+        if missing:
+            for (k, _), v in zip(missing, self.inner.embed_passages([t for _, t in missing])):
+                self.vectors[k] = v
+            self.real += len(missing)
+        return [self.vectors[k] for k in keys]
 
     def save(self) -> None:
-        if self.folder:
+        if self.folder and len(self.vectors) > self._saved:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._np.save(self.folder / "vectors.npy", self._np.stack(list(self.vectors.values())))
             (self.folder / "keys.json").write_text(json.dumps(list(self.vectors)))
 
 
+def _body(text: str) -> str:
+    return _HEADER.sub("", text, count=1)
+
+
 # One build, in its own process -----------------------------------------------------------------------
-def build(system: str, docs: Path, index_dir: Path, cache: Path | None, questions: list[dict]) -> dict:
+def build(system: str, docs: Path, index_dir: Path, cache: Path | None, questions: list[dict],
+          real: str | None) -> dict:
     """Index `docs` with one system, then time its queries; runs in a child process (see main)."""
     from rag.embedders import load_embedder
 
-    embedder = CachedEmbedder(load_embedder("e5-small-q4"), cache)
+    embedder = CachedEmbedder(load_embedder("e5-small-q4"), cache, real)
     started = time.perf_counter()
     if system == "sanad":
         from rag import Sanad, load_settings
@@ -139,8 +188,9 @@ def build(system: str, docs: Path, index_dir: Path, cache: Path | None, question
         engine, chunks = _baseline(docs, index_dir, embedder)
     seconds = time.perf_counter() - started
     embedder.save()
-    result = {"index_s": round(seconds, 2), "chunks": chunks, "texts_embedded": embedder.embedded,
-              "texts_reused": embedder.reused, "disk_mb": round(_size(index_dir) / 1e6, 1)}
+    result = {"index_s": round(seconds, 2), "chunks": chunks, "vectors_real": embedder.real,
+              "vectors_cached": embedder.cached, "vectors_composed": embedder.composed,
+              "disk_mb": round(_size(index_dir) / 1e6, 1), "peak_rss_build_mb": _peak_rss_mb()}
     result.update(_queries(system, engine, questions))
     # A one-document update: the first file gains a paragraph.
     first = sorted(docs.glob("*.txt"))[0]
@@ -209,14 +259,23 @@ def _ms(values: list[float], pct: int) -> float:
     return round(1000 * statistics.quantiles(values, n=100)[pct - 1] if len(values) > 1 else 1000 * values[0], 1)
 
 
+def _peak_rss_mb() -> int:
+    """This process's own peak (VmHWM): ru_maxrss would also count pages of the parent's fork."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return 0
+
+
 def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def _child(args) -> int:
     questions = json.loads(Path(args.child_questions).read_text(encoding="utf-8"))
-    result = build(args.child, Path(args.child_docs), Path(args.child_index), args.cache, questions)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    real = Path(args.child_real).read_text(encoding="utf-8") if args.child_real else None
+    result = build(args.child, Path(args.child_docs), Path(args.child_index), args.cache, questions, real)
+    result["peak_rss_mb"] = _peak_rss_mb()
     print(json.dumps(result))
     return 0
 
@@ -228,10 +287,17 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=200, help="XQuAD questions asked at each size")
     parser.add_argument("--cache", type=Path, help="vector cache folder (outside git), reused across sizes and runs")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--systems", default="baseline,sanad")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sanad-bench-scale",
+                        help="where libraries and indexes are built (emptied first); the baseline embeds each "
+                             "file's path, so a fixed folder keeps its cached vectors valid across runs")
+    parser.add_argument("--real-only", action="store_true",
+                        help="embed every text for real (no composed vectors): hours beyond 1,000 chunks")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-docs", help=argparse.SUPPRESS)
     parser.add_argument("--child-index", help=argparse.SUPPRESS)
     parser.add_argument("--child-questions", help=argparse.SUPPRESS)
+    parser.add_argument("--child-real", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return _child(args)
@@ -244,27 +310,33 @@ def main() -> int:
     bound = len(sample) / (time.perf_counter() - started)  # texts/s, one sentence at a time on one thread
 
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for size in (int(s) for s in args.sizes.split(",")):
-            questions = library(args.xquad, size, Path(tmp) / f"docs-{size}")
-            rng = random.Random(0)
-            asked = rng.sample(questions, min(args.questions, len(questions)))
-            qfile = Path(tmp) / f"questions-{size}.json"
-            qfile.write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
-            row = {"size": size}
-            for system in ("baseline", "sanad"):
-                docs = Path(tmp) / f"docs-{size}-{system}"
-                subprocess.run(["cp", "-r", str(Path(tmp) / f"docs-{size}"), str(docs)], check=True)
-                command = [sys.executable, "-m", "bench.scale", "--child", system, "--child-docs", str(docs),
-                           "--child-index", str(Path(tmp) / f"index-{size}-{system}"), "--child-questions", str(qfile)]
-                if args.cache:
-                    command += ["--cache", str(args.cache)]
-                out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-                if out.returncode:
-                    raise SystemExit(f"{system} at {size} failed:\n{out.stderr[-3000:]}")
-                row[system] = json.loads(out.stdout.strip().splitlines()[-1])
-                print(size, system, row[system], flush=True)
-            rows.append(row)
+    work = args.work
+    for size in (int(s) for s in args.sizes.split(",")):
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        questions, real = library(args.xquad, size, work / "library")
+        rng = random.Random(0)
+        asked = rng.sample(questions, min(args.questions, len(questions)))
+        qfile, rfile = work / "questions.json", work / "real.txt"
+        qfile.write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
+        rfile.write_text("\n\n".join(real), encoding="utf-8")
+        row = {"size": size, "questions": len(asked)}
+        for system in args.systems.split(","):
+            docs = work / system / "docs"  # the same path at every size (see --work)
+            shutil.copytree(work / "library", docs)
+            command = [sys.executable, "-m", "bench.scale", "--child", system, "--child-docs", str(docs),
+                       "--child-index", str(work / system / "index"), "--child-questions", str(qfile)]
+            if not args.real_only:
+                command += ["--child-real", str(rfile)]
+            if args.cache:
+                command += ["--cache", str(args.cache)]
+            out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            if out.returncode:
+                raise SystemExit(f"{system} at {size} failed:\n{out.stderr[-3000:]}")
+            row[system] = json.loads(out.stdout.strip().splitlines()[-1])
+            print(size, system, row[system], flush=True)
+        rows.append(row)
     table = _table(rows, bound)
     print(table)
     result = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, {platform.machine()}",
@@ -275,24 +347,27 @@ def main() -> int:
 
 
 def _table(rows: list[dict], bound: float) -> str:
-    lines = ["| chunks | system | index s | embedded (reused) | texts/s | chunks/s | retrieval p50/p95 ms | "
+    lines = ["| chunks | system | index s | vectors real / cached / composed | chunks/s | retrieval p50/p95 ms | "
              "answer p50/p95 ms | peak RSS MB | disk MB | update s | hit@1 |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         for system in ("baseline", "sanad"):
+            if system not in row:
+                continue
             r = row[system]
-            rate = r["texts_embedded"] / r["index_s"] if r["index_s"] else 0
             lines.append(
-                f"| {row['size']} | {system} | {r['index_s']} | {r['texts_embedded']} ({r['texts_reused']}) | "
-                f"{rate:.1f} | {r['chunks'] / r['index_s']:.1f} | {r['retrieval_p50_ms']}/{r['retrieval_p95_ms']} | "
+                f"| {row['size']} | {system} | {r['index_s']} | {r['vectors_real']} / {r['vectors_cached']} / "
+                f"{r['vectors_composed']} | {r['chunks'] / r['index_s']:.1f} | "
+                f"{r['retrieval_p50_ms']}/{r['retrieval_p95_ms']} | "
                 f"{r.get('answer_p50_ms', '–')}/{r.get('answer_p95_ms', '–')} | {r['peak_rss_mb']} | {r['disk_mb']} | "
                 f"{r['update_s']} | {r['hit@1']} |")
-        s, b = row["sanad"], row["baseline"]
-        lines.append(f"| {row['size']} | **ratio** | {s['index_s'] / b['index_s']:.2f} | | | | "
-                     f"{s['retrieval_p50_ms'] / max(b['retrieval_p50_ms'], 0.1):.2f} | | "
-                     f"{s['peak_rss_mb'] / b['peak_rss_mb']:.2f} | {s['disk_mb'] / max(b['disk_mb'], 0.1):.2f} | "
-                     f"{s['update_s'] / max(b['update_s'], 0.01):.2f} | {s['hit@1'] - b['hit@1']:+.3f} |")
-    lines.append(f"\nCompute bound used for the ratio: {bound:.1f} texts/s (one short sentence at a time, one thread).")
+        if "sanad" in row and "baseline" in row:
+            s, b = row["sanad"], row["baseline"]
+            lines.append(f"| {row['size']} | **ratio** | {s['index_s'] / b['index_s']:.2f} | | | "
+                         f"{s['retrieval_p50_ms'] / max(b['retrieval_p50_ms'], 0.1):.2f} | | "
+                         f"{s['peak_rss_mb'] / b['peak_rss_mb']:.2f} | {s['disk_mb'] / max(b['disk_mb'], 0.1):.2f} | "
+                         f"{s['update_s'] / max(b['update_s'], 0.01):.2f} | {s['hit@1'] - b['hit@1']:+.3f} |")
+    lines.append(f"\nCompute bound: {bound:.1f} texts/s (one short Arabic sentence at a time, one thread).")
     return "\n".join(lines)
 
 
