@@ -33,15 +33,18 @@ _STRONG_LTR = re.compile("[A-Za-z\u00c0-\u024f]")
 _DIGIT = re.compile("[0-9\u0660-\u0669\u06f0-\u06f9\u00b2\u00b3\u00b9\u00bc-\u00be]")
 _NUMBER_SEPARATORS = set("+-,.:/\u060c\u066b\u066c\x02")
 _SIGNS = set("+-\x02")
+_STOPS = set(".,:;\u060c\u061b")
 _SENTENCE_END = re.compile(r"[.!?؟…:;؛]['\"»”’)\]]*$")
 _PAGE_NUMBER = re.compile(r"^\W*(?:page|p\.|صفحة|الصفحة)?\s*\d+\s*(?:(?:/|of|من)\s*\d+)?\W*$", re.IGNORECASE)
 HYPHEN = "\x02"  # a hyphen at a line end, until the whole text shows whether the word is hyphenated
 _DOUBLE_OPEN = re.compile(r"\(([^()\n]{1,80})\((?!\w)")
 _MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")
+_BRACKETS = {b: pair for pair in ("()", "[]", "{}") for b in pair}
 # Between two words of the content stream, any visible gap is a space; within one, only a gap wider
 # than a space (text laid out word by word without space glyphs).
-SPACE_GAP = 0.15
+SPACE_GAP = 0.2
 WIDE_GAP = 0.3
+BOUNDARY_GAP = 0.25  # the same where Arabic meets a bracket, digit or Latin letter: no letter's shape widens it
 PARAGRAPH_GAP = 1.35  # a baseline step this many times the usual line step starts a paragraph
 EDGE = 0.08  # the top and bottom share of the page where running headers and footers live
 
@@ -55,6 +58,8 @@ class Line:
     right: float
     rtl: bool
     stored: str = ""  # a right-to-left line as stored, left to right: the reading if the writer did no bidi
+    visual: list[str] = field(default_factory=list)  # glyph clusters and spaces, left to right
+    weight: int = 0  # Arabic letters minus Latin ones: the line's own vote for its direction
 
 
 @dataclass
@@ -106,7 +111,9 @@ def page_lines(textpage, page_height: float) -> list[Line]:
             rows[-1].append(glyph)
         else:
             rows.append([glyph])
-    return [line for row in rows if (line := _line(row, spaces)) is not None]
+    lines = [line for row in rows if (line := _line(row, spaces)) is not None]
+    _directions(lines)
+    return lines
 
 
 def _line(row: list[tuple], spaces: list[tuple[int, float]]) -> Line | None:
@@ -131,24 +138,42 @@ def _line(row: list[tuple], spaces: list[tuple[int, float]]) -> Line | None:
     size = statistics.median(g[2] for g in bases)
     baseline = statistics.median(g[1] for g in bases)
     # Chromium also writes a space glyph where it starts a run for a raised letter (one carrying a
-    # mark, as in برسمٍ); only spaces on the line's baseline separate words.
-    separators = [i for i, y in spaces if abs(y - baseline) < 0.1 * size]
+    # mark, as in برسمٍ or عادةً, a fraction of a point up); only spaces on the line's baseline
+    # separate words.
+    separators = [i for i, y in spaces if abs(y - baseline) < 0.02 * size]
     spaced: list[str] = []
     for k, token in enumerate(tokens):
         if k:
             gap = token[1] - tokens[k - 1][2]
             lo, hi = sorted((token[3], tokens[k - 1][3]))
             separated = bisect.bisect_right(separators, lo) < bisect.bisect_left(separators, hi)
-            if gap > WIDE_GAP * size or (separated and gap > SPACE_GAP * size):
+            if separated and hi - lo > 4 and (tokens[k - 1][0] in _STOPS or token[0] in _STOPS):
+                # fpdf2 emits a line's final full stop or comma apart from its words, so other words'
+                # spaces lie between them in the stream; only a real gap separates it from its word.
+                separated = gap > BOUNDARY_GAP * size
+            boundary = bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
+            if gap > (BOUNDARY_GAP if boundary else WIDE_GAP) * size or (separated and gap > SPACE_GAP * size):
                 spaced.append(" ")
         spaced.append(token[0])
-    tokens = spaced
-    arabic = sum(bool(_ARABIC.match(t)) for t in tokens)
-    latin = sum(bool(_STRONG_LTR.match(t)) and not t.isdigit() for t in tokens)
-    rtl = arabic > latin
-    text = fold_forms("".join(visual_to_logical(tokens, rtl)))
-    return Line(text=text, y=row[0][1], size=size, left=min(g[3] for g in bases), right=max(g[4] for g in bases),
-                rtl=rtl, stored=fold_forms("".join(tokens)) if rtl else "")
+    arabic = sum(bool(_ARABIC.match(t)) for t in spaced)
+    latin = sum(bool(_STRONG_LTR.match(t)) and not t.isdigit() for t in spaced)
+    return Line(text="", y=row[0][1], size=size, left=min(g[3] for g in bases), right=max(g[4] for g in bases),
+                rtl=arabic > latin, visual=spaced, weight=arabic - latin)
+
+
+def _directions(lines: list[Line]) -> None:
+    """Each line's text in logical order, read in its paragraph's direction.
+
+    The bidi algorithm lays a line out in its paragraph's direction, not by the line's own letters: a
+    line of an Arabic paragraph that is mostly a Latin quotation is still right to left. A line takes
+    the direction of its letters and those of the lines above and below it in the same type size.
+    """
+    for n, line in enumerate(lines):
+        near = [other.weight for other in lines[max(0, n - 1): n + 2] if abs(other.size - line.size) < 0.1 * line.size]
+        if line.weight and sum(near):
+            line.rtl = sum(near) > 0
+        line.text = fold_forms("".join(visual_to_logical(line.visual, line.rtl)))
+        line.stored = fold_forms("".join(line.visual)) if line.rtl else ""
 
 
 def _article_score(text: str) -> int:
@@ -165,8 +190,10 @@ def visual_to_logical(tokens: list[str], rtl: bool) -> list[str]:
     right-to-left (Arabic), left-to-right (Latin), digits or neutral. In a right-to-left line a number
     after Latin text is Latin text (Windows 10); one among Arabic is an Arabic number, which a comma
     or colon holds together (3:08, 121،154) but a hyphen does not (24-10 shows as 10-24). Neutrals
-    between two Latin tokens are Latin; all others take the line's direction. A right-to-left line is
-    reversed whole and its left-to-right runs reversed back; a left-to-right line only has its
+    between two Latin tokens are Latin, and so are brackets that open before Latin text and the ones
+    that close them (f(n) inside Arabic is laid out whole, left to right, and PDF writers may report
+    its closing bracket as an opening one); all others take the line's direction. A right-to-left line
+    is reversed whole and its left-to-right runs reversed back; a left-to-right line only has its
     right-to-left runs reversed.
     """
     count = len(tokens)
@@ -174,6 +201,17 @@ def visual_to_logical(tokens: list[str], rtl: bool) -> list[str]:
              for t in tokens]
     if not rtl:
         kinds = ["L" if kind == "D" else kind for kind in kinds]
+    else:
+        tokens = list(tokens)
+        strong, opened = None, 0
+        for k, token in enumerate(tokens):
+            if kinds[k] in ("L", "R"):
+                strong, opened = kinds[k], (opened if kinds[k] == "L" else 0)
+            elif token in _BRACKETS and strong == "L":
+                if k + 1 < count and kinds[k + 1] in ("L", "D"):
+                    kinds[k], tokens[k], opened = "L", _BRACKETS[token][0], opened + 1
+                elif opened:
+                    kinds[k], tokens[k], opened = "L", _BRACKETS[token][1], opened - 1
     k = 0
     while k < count:  # each number: digits with single separators between them
         if kinds[k] != "D":
@@ -217,8 +255,17 @@ def visual_to_logical(tokens: list[str], rtl: bool) -> list[str]:
         inside = set()
         for start, end in runs:
             inside.update(range(start, end))
-        # Mirrored glyphs were mapped to their mirror image's character; reading order flips them back.
-        out = [t if k in inside else t.translate(_MIRRORED) for k, t in enumerate(out)][::-1]
+        logical, out = [(t, k in inside) for k, t in enumerate(out)][::-1], []
+        for token, latin in logical:
+            if not latin and token in _BRACKETS:
+                # Writers disagree on the character of a bracket laid out right to left (Chromium reports
+                # the shape it drew, and not even consistently; fpdf2 the text's own), so its place
+                # decides: one that follows text closes, one after a space or an opening bracket opens.
+                closes = bool(out) and not out[-1].isspace() and out[-1] not in "([{"
+                token = _BRACKETS[token][closes]
+            elif not latin:
+                token = token.translate(_MIRRORED)  # « » drawn mirrored: reading order flips them back
+            out.append(token)
     return out
 
 

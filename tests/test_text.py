@@ -1,3 +1,4 @@
+import pytest
 from rag.pdf import visual_to_logical
 from rag.text import detect_language, fold_forms, normalize, sentence_spans
 
@@ -58,3 +59,19 @@ def test_visually_ordered_arabic_is_put_back_in_logical_order():
     assert "".join(visual_to_logical(list(visual), rtl=True)) == logical  # brackets drawn mirrored, read right
     english = "An English line with مكب ابحرم inside."  # an Arabic phrase inside, drawn right to left
     assert "".join(visual_to_logical(list(english), rtl=False)) == "An English line with مرحبا بكم inside."
+
+
+@pytest.mark.parametrize("closer", ["(", ")"], ids=["reported-as-opening", "reported-as-closing"])
+def test_brackets_of_latin_text_inside_arabic_stay_with_it(closer):
+    """f(n) inside an Arabic line is laid out whole, left to right; Chromium reports its closing bracket
+    by the shape it drew elsewhere as a mirrored opening one."""
+    visual = f".ةلآ ىلع DTIME(f(n{closer}{closer} ةطساوب لحُت f(n{closer} نمزلا يف"
+    assert "".join(visual_to_logical(list(visual), rtl=True)) == "في الزمن f(n) تُحل بواسطة DTIME(f(n)) على آلة."
+
+
+@pytest.mark.parametrize("visual", ["(انيمغ) ةيدلبلا", ")انيمغ( ةيدلبلا", ")انيمغ) ةيدلبلا"],
+                         ids=["shapes-drawn", "text-characters", "one-glyph-for-both"])
+def test_brackets_between_arabic_words_whatever_the_writer_reports(visual):
+    """Chromium reports the shapes it drew (and one glyph for both when its font maps them so), fpdf2
+    the text's own characters: where a bracket stands decides which way it faces."""
+    assert "".join(visual_to_logical(list(visual), rtl=True)) == "البلدية (غمينا)"
