@@ -96,10 +96,9 @@ class _Collection:
         text), the query is repeated inside Chroma restricted to committed runs and content, and
         excluding the texts already seen, so such rows can never hide the ones that answer.
         """
-        total = self.raw.count()
-        asked = min(k + OVERFETCH, total)
-        if asked <= 0:
-            return []
+        # No count() first (a call as dear as the query at 10,000 rows): Chroma returns fewer rows
+        # than asked from a smaller collection, which also ends the loop below.
+        asked = k + OVERFETCH
         rows = self._query(vector, asked)
         kept: list[tuple[str, float, dict]] = []
         seen: set[str] = set()
