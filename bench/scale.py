@@ -41,6 +41,9 @@ from pathlib import Path
 DEFAULT_XQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad"
 ROOT = Path(__file__).resolve().parents[1]
 PER_FILE = 20  # paragraphs per document file
+UNITS = 3  # sentences of a distractor paragraph, each two real sentences joined (see _unit)
+UNIT_CHARS = 380  # under sentence_spans' 400: a joined sentence is never cut at a comma
+_STOP = re.compile(r"[.!?؟…]+[\"'»”)\]]*$")
 
 
 # The library -------------------------------------------------------------------------------------
@@ -66,8 +69,13 @@ def library(xquad: Path, size: int, folder: Path) -> tuple[list[dict], list[str]
     sentences = {lang: [s for p in paragraphs if _lang(p) == lang for s in _sentences(p, sentence_spans)]
                  for lang in ("ar", "en")}
     while len(paragraphs) < size:
-        pool = sentences[rng.choice(("ar", "en"))]
-        paragraphs.append(" ".join(rng.sample(pool, 5)))
+        language = rng.choice(("ar", "en"))
+        units: list[str] = []
+        while len(units) < UNITS:
+            first, second = rng.sample(sentences[language], 2)
+            if len(first) + len(second) < UNIT_CHARS:
+                units.append(_unit(first, second, language))
+        paragraphs.append(" ".join(units))
     paragraphs = paragraphs[:size]
     if folder.exists():
         shutil.rmtree(folder)
@@ -76,6 +84,14 @@ def library(xquad: Path, size: int, folder: Path) -> tuple[list[dict], list[str]
         (folder / f"doc{start // PER_FILE:05d}.txt").write_text("\n\n".join(paragraphs[start : start + PER_FILE]),
                                                                 encoding="utf-8")
     return [q for q in questions if q["paragraph"] < size], real
+
+
+def _unit(first: str, second: str, language: str) -> str:
+    """Two sentences made one: the first loses its full stop and a comma joins them. A library of
+    100,000 paragraphs drawn from XQuAD's 2,400 sentences would repeat each sentence 200 times; pairs
+    repeat rarely, as sentences of a real library do (the sentence index keeps one row per distinct
+    text in each query, and 200 copies of every sentence is not a library anyone has)."""
+    return _STOP.sub("", first) + ("، " if language == "ar" else ", ") + second
 
 
 def _lang(text: str) -> str:
@@ -89,6 +105,7 @@ def _sentences(paragraph: str, spans) -> list[str]:
 
 
 # An embedder with a vector cache, composing distractors' vectors ------------------------------------
+PREFIX = 20  # characters that find a pool sentence (every one is longer than 30)
 _HEADER = re.compile(r"\A(?:[a-z_]+: [^\n]*\n)+\n")  # llama-index's "file_path: ..." before a node's text
 
 
@@ -112,6 +129,16 @@ class CachedEmbedder:
         self._np, self._hash = np, lambda t: hashlib.sha256(t.encode()).hexdigest()
         self.folder = folder
         self.real_text = real
+        # The sentences distractors are made of, by their first characters: a piece of a distractor
+        # that sentence_spans does not cut where its sentences meet (one ended without a full stop)
+        # is composed from them too, instead of being embedded.
+        self.pool: dict[str, list[str]] = {}
+        if real is not None:
+            from rag.text import sentence_spans
+
+            for paragraph in real.split("\n\n"):
+                for sentence in _sentences(paragraph, sentence_spans):
+                    self.pool.setdefault(sentence[:PREFIX], []).append(sentence)
         self.vectors: dict[str, object] = {}
         self.real = self.cached = self.composed = 0
         if folder and (folder / "vectors.npy").exists():
@@ -149,7 +176,11 @@ class CachedEmbedder:
     def _sentence_vectors(self, text: str) -> list:
         from rag.text import sentence_spans
 
-        sentences = [text[s:e] for s, e in sentence_spans(text)] or [text]
+        sentences = []
+        for s, e in sentence_spans(text) or [(0, len(text))]:
+            piece = text[s:e]
+            parts = None if self._hash(piece) in self.vectors else self._pool_parts(piece)
+            sentences.extend(parts or [piece])
         keys = [self._hash(t) for t in sentences]
         missing = sorted({k: t for k, t in zip(keys, sentences) if k not in self.vectors}.items())
         if missing:
@@ -157,6 +188,27 @@ class CachedEmbedder:
                 self.vectors[k] = v
             self.real += len(missing)
         return [self.vectors[k] for k in keys]
+
+    def _pool_parts(self, text: str) -> list[str] | None:
+        """The pool sentences `text` is made of, one after another (a joined pair's first sentence
+        without its full stop), or None when none is found. A fragment that starts no pool sentence
+        (a baseline node that begins inside one) is passed over."""
+        parts, pos = [], 0
+        while pos < len(text):
+            match, length = None, 0
+            for sentence in self.pool.get(text[pos : pos + PREFIX], ()):
+                for form in (sentence, _STOP.sub("", sentence)):
+                    if len(form) > length and text.startswith(form, pos):
+                        match, length = sentence, len(form)
+            if match is None:
+                following = text.find(" ", pos)
+                pos = len(text) if following < 0 else following + 1
+                continue
+            parts.append(match)
+            pos += length
+            while pos < len(text) and (text[pos].isspace() or text[pos] in ",،"):
+                pos += 1
+        return parts or None
 
     def save(self) -> None:
         if self.folder and len(self.vectors) > self._saved:
