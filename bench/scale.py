@@ -31,6 +31,7 @@ import platform
 import random
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -278,6 +279,7 @@ def build(system: str, docs: Path, index_dir: Path, cache: Path | None, question
     else:
         _baseline_update(engine, first, embedder)
     result["update_s"] = round(time.perf_counter() - started, 2)
+    result["updated_file"] = first.name
     return result
 
 
@@ -329,6 +331,50 @@ def _queries(system: str, engine, questions: list[dict]) -> dict:
     return out
 
 
+def server_sync(index_dir: Path, changed: str) -> dict:
+    """What keeping BM25 in step costs an instance that shares a Chroma server: `chroma run` serves
+    the Sanad index just built, and BM25 is built from it twice, as ServerState does: by an
+    instance that has nothing yet (every text travels and is tokenised), and by one that has the
+    generation before the last update (only the changed document's chunks travel)."""
+    import httpx
+
+    from rag.index_state import load_manifest
+    from rag.lexical import LexicalIndex
+    from rag.state import _connect, lexical_index
+    from rag.store import VectorStore
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    server = subprocess.Popen([chroma, "run", "--path", str(index_dir / "chroma"), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        _, manifest = load_manifest(index_dir)
+        store = VectorStore(_connect(f"http://127.0.0.1:{port}", None, 120.0), manifest.collection)
+        ids = sorted(manifest.chunk_ids())
+        started = time.perf_counter()
+        fresh = lexical_index(ids, store, {}, None)
+        fresh_s = time.perf_counter() - started
+        new = {c["id"] for d in manifest.documents.values() if d["path"].endswith(changed) for c in d["chunks"]}
+        before = LexicalIndex.build([i for i in ids if i not in new], lambda _: {}, fresh)
+        started = time.perf_counter()
+        synced = lexical_index(ids, store, {}, before)
+        update_s = time.perf_counter() - started
+        assert synced.search("This paragraph was added", 3).ids == fresh.search("This paragraph was added", 3).ids
+        return {"chunks": len(ids), "bm25_fresh_instance_s": round(fresh_s, 1),
+                "bm25_after_update_s": round(update_s, 2), "update_chunks": len(new)}
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def _ms(values: list[float], pct: int) -> float:
     if not values:
         return 0.0
@@ -369,6 +415,8 @@ def main() -> int:
                              "file's path, so a fixed folder keeps its cached vectors valid across runs")
     parser.add_argument("--real-only", action="store_true",
                         help="embed every text for real (no composed vectors): hours beyond 1,000 chunks")
+    parser.add_argument("--server-sync", action="store_true",
+                        help="at the largest size, also time BM25's sync from a Chroma server (chroma run)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-docs", help=argparse.SUPPRESS)
     parser.add_argument("--child-index", help=argparse.SUPPRESS)
@@ -412,6 +460,9 @@ def main() -> int:
                 raise SystemExit(f"{system} at {size} failed:\n{out.stderr[-3000:]}")
             row[system] = json.loads(out.stdout.strip().splitlines()[-1])
             print(size, system, row[system], flush=True)
+        if args.server_sync and size == max(int(s) for s in args.sizes.split(",")) and "sanad" in row:
+            row["server_sync"] = server_sync(work / "sanad" / "index", row["sanad"]["updated_file"])
+            print(size, "server sync", row["server_sync"], flush=True)
         rows.append(row)
     table = _table(rows, bound)
     print(table)
@@ -445,6 +496,12 @@ def _table(rows: list[dict], bound: float) -> str:
                          f"{s['retrieval_p50_ms'] / max(b['retrieval_p50_ms'], 0.1):.2f} | | "
                          f"{s['peak_rss_mb'] / b['peak_rss_mb']:.2f} | {s['disk_mb'] / max(b['disk_mb'], 0.1):.2f} | "
                          f"{s['update_s'] / max(b['update_s'], 0.01):.2f} | {s['hit@1'] - b['hit@1']:+.3f} |")
+    for row in rows:
+        if "server_sync" in row:
+            sync = row["server_sync"]
+            lines.append(f"\nBM25 from a Chroma server at {sync['chunks']} chunks: {sync['bm25_fresh_instance_s']} s for an "
+                         f"instance that has nothing yet, {sync['bm25_after_update_s']} s for one that has the previous "
+                         f"generation (a one-document update: {sync['update_chunks']} new chunks).")
     lines.append(f"\nCompute bound: {bound:.1f} texts/s (one short Arabic sentence at a time, one thread).")
     return "\n".join(lines)
 
