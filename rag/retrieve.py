@@ -1,9 +1,7 @@
 """Dense and lexical retrieval, fused so that each helps only where it can."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,7 +13,6 @@ from .text import fold_whitespace, normalize
 from .types import Hit, Sentence
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
-KEPT_CHUNKS = 2048  # chunks whose sentence vectors a retriever keeps: the answer reads again what the search read
 
 
 @dataclass
@@ -26,9 +23,6 @@ class Retriever:
     embedder: Embedder
     store: VectorStore
     lexical: LexicalIndex  # the store answers for committed chunks only, and BM25 holds nothing else
-    # A retriever serves one generation, and a chunk id names its content: what is kept never goes stale.
-    _kept: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def search(self, query: str, k: int, mode: str = "hybrid", query_vector: np.ndarray | None = None) -> list[Hit]:
         if mode not in RETRIEVERS:
@@ -47,8 +41,8 @@ class Retriever:
         passage = self.store.chunk_vectors(candidates)
         passage_sim = {i: float(v @ vector) for i, v in passage.items()}
         sentence_sim: dict[str, float] = {}
-        for sentence, v in self._sentences_of(candidates):
-            sentence_sim[sentence.chunk_id] = max(sentence_sim.get(sentence.chunk_id, -1.0), float(v @ vector))
+        for chunk_id, v in self.store.sentence_vectors(candidates):
+            sentence_sim[chunk_id] = max(sentence_sim.get(chunk_id, -1.0), float(v @ vector))
         scores = fuse(candidates, passage_sim, sentence_sim, dict(zip(result.ids, result.scores)), result.coverage,
                       self.settings)
         ranked = sorted(scores, key=lambda i: -scores[i])
@@ -57,38 +51,24 @@ class Retriever:
     def sentences(self, hits: list[Hit]) -> list[tuple[int, Sentence, np.ndarray]]:
         """The embedded sentences of these hits, as (hit index, sentence, vector), in reading order."""
         position = {hit.chunk.id: i for i, hit in enumerate(hits)}
-        found = self._sentences_of(list(position))
+        found = self.store.sentences_of(list(position))
         return sorted(((position[s.chunk_id], s, v) for s, v in found), key=lambda t: (t[0], t[1].start))
-
-    def _sentences_of(self, chunk_ids: list[str]) -> list[tuple[Sentence, np.ndarray]]:
-        with self._lock:
-            have = {i: self._kept[i] for i in chunk_ids if i in self._kept}
-        missing = [i for i in chunk_ids if i not in have]
-        if missing:
-            fetched: dict[str, list] = {i: [] for i in missing}
-            for sentence, vector in self.store.sentences_of(missing):
-                fetched[sentence.chunk_id].append((sentence, vector))
-            with self._lock:
-                for i, rows in fetched.items():
-                    self._kept[i] = rows
-                    self._kept.move_to_end(i)
-                while len(self._kept) > KEPT_CHUNKS:
-                    self._kept.popitem(last=False)
-            have.update(fetched)
-        return [row for i in dict.fromkeys(chunk_ids) for row in have[i]]
 
     def _hits(self, ranked: list[str], scores: dict[str, float], k: int, dense: list[tuple[str, float]] = (),
               lexical: list[str] = (), passage_sim: dict[str, float] | None = None) -> list[Hit]:
         """The first k of `ranked` that say something: a passage without a content word (a run of
         numbers or stray letters), or a copy of a passage ranked above it, only takes a place from a
         real one (a junk file of 40,000 copies of one word hid every other document)."""
-        chunks = self.store.get(ranked)
         dense_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
         lexical_rank = {i: r for r, i in enumerate(lexical, 1)}
         cosine = passage_sim if passage_sim is not None else dict(dense)
         hits: list[Hit] = []
         seen: set[str] = set()
-        for i in ranked:
+        chunks: dict = {}
+        page = max(2 * k, 10)  # texts are read a page at a time: most questions need only the first
+        for n, i in enumerate(ranked):
+            if n % page == 0:
+                chunks = self.store.get(ranked[n : n + page])
             chunk = chunks.get(i)
             if chunk is None or not has_content(chunk.text):
                 continue

@@ -203,6 +203,15 @@ class VectorStore:
         got = self._chunks.get(["embeddings"], ids=ids)
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> list[tuple[str, np.ndarray]]:
+        """(chunk id, vector) of every embedded sentence of these chunks. Vectors alone: Chroma takes
+        longer to hand over the rows' metadata than their vectors, and a sentence's id names its chunk."""
+        out = []
+        for batch in _batches(list(chunk_ids), 500):
+            got = self._sentences.get(["embeddings"], where={"chunk_id": {"$in": batch}})
+            out.extend((i.rpartition(":")[0], np.asarray(v, dtype=np.float32)) for i, v in zip(got["ids"], got["embeddings"]))
+        return out
+
     def sentences_of(self, chunk_ids: Sequence[str]) -> list[tuple[Sentence, np.ndarray]]:
         out = []
         for batch in _batches(list(chunk_ids), 500):
