@@ -106,7 +106,7 @@ def _sentences(paragraph: str, spans) -> list[str]:
 
 
 # An embedder with a vector cache, composing distractors' vectors ------------------------------------
-SAMPLE = 40  # composed texts timed through the model, for the estimate of a build without composing
+SAMPLE = 60  # cached or composed texts timed through the model, for the estimate of a build from nothing
 PREFIX = 20  # characters that find a pool sentence (every one is longer than 30)
 _HEADER = re.compile(r"\A(?:[a-z_]+: [^\n]*\n)+\n")  # llama-index's "file_path: ..." before a node's text
 
@@ -145,7 +145,7 @@ class CachedEmbedder:
         self._centre, self._spread = None, 0.0  # of the pool sentences' real vectors (see compose)
         self.real = self.cached = self.composed = 0
         self.compose_s = 0.0  # spent composing (and embedding the odd piece for real) in place of the model
-        self.sample: list[str] = []  # composed texts, a uniform sample kept to time them through the model
+        self.sample: list[str] = []  # texts not through the model now, a uniform sample kept to time them
         self._rng = random.Random(0)
         if folder and (folder / "vectors.npy").exists():
             keys = json.loads((folder / "keys.json").read_text())
@@ -165,6 +165,7 @@ class CachedEmbedder:
             if key in self.vectors:
                 out[i] = self.vectors[key]
                 self.cached += 1
+                self._keep(text)
             elif self.real_text is not None and _body(text) not in self.real_text:
                 compose.append(i)
             else:
@@ -178,10 +179,7 @@ class CachedEmbedder:
         for i in compose:
             out[i] = self.compose(_body(texts[i]))
             self.composed += 1
-            if len(self.sample) < SAMPLE:
-                self.sample.append(texts[i])
-            elif (slot := self._rng.randrange(self.composed)) < SAMPLE:
-                self.sample[slot] = texts[i]
+            self._keep(texts[i])
         self.compose_s += time.perf_counter() - started
         return np.stack(out)
 
@@ -240,15 +238,22 @@ class CachedEmbedder:
                 pos += 1
         return parts or None
 
+    def _keep(self, text: str) -> None:
+        seen = self.cached + self.composed
+        if len(self.sample) < SAMPLE:
+            self.sample.append(text)
+        elif (slot := self._rng.randrange(seen)) < SAMPLE:
+            self.sample[slot] = text
+
     def model_seconds(self) -> float:
-        """What the model would have taken for every composed text (the sample, timed through it),
-        less the time composing took instead."""
+        """What the model would have taken for every text this build did not run through it (cached
+        or composed: the sample, timed through it), less the time composing took instead."""
         if not self.sample:
             return 0.0
         started = time.perf_counter()
         for text in self.sample:
             self.inner.embed_passages([text])
-        return (time.perf_counter() - started) / len(self.sample) * self.composed - self.compose_s
+        return (time.perf_counter() - started) / len(self.sample) * (self.cached + self.composed) - self.compose_s
 
     def save(self) -> None:
         if self.folder and len(self.vectors) > self._saved:
