@@ -269,7 +269,8 @@ def _body(text: str) -> str:
 # One build, in its own process -----------------------------------------------------------------------
 def build(system: str, docs: Path, index_dir: Path, cache: Path | None, questions: list[dict],
           real: str | None) -> dict:
-    """Index `docs` with one system, then time its queries; runs in a child process (see main)."""
+    """Index `docs` with one system, time its queries (the baseline's; Sanad's are asked by a process
+    of their own, see answer()) and a one-document update; runs in a child process (see main)."""
     from rag.embedders import load_embedder
 
     embedder = CachedEmbedder(load_embedder("e5-small-q4"), cache, real)
@@ -290,7 +291,8 @@ def build(system: str, docs: Path, index_dir: Path, cache: Path | None, question
               "vectors_cached": embedder.cached, "vectors_composed": embedder.composed,
               "index_all_real_s": round(seconds + composed_s, 1),
               "disk_mb": round(_size(index_dir) / 1e6, 1), "peak_rss_build_mb": _peak_rss_mb()}
-    result.update(_queries(system, engine, questions))
+    if system == "baseline":
+        result.update(_queries(system, engine, questions))
     # A one-document update: the first file gains a paragraph.
     first = sorted(docs.glob("*.txt"))[0]
     first.write_text(first.read_text(encoding="utf-8") + "\n\nThis paragraph was added to time an update.",
@@ -302,6 +304,20 @@ def build(system: str, docs: Path, index_dir: Path, cache: Path | None, question
         _baseline_update(engine, first, embedder)
     result["update_s"] = round(time.perf_counter() - started, 2)
     result["updated_file"] = first.name
+    return result
+
+
+def answer(index_dir: Path, questions: list[dict]) -> dict:
+    """Sanad's questions, asked as `rag chat` asks them: a process that opens the index and answers
+    (the indexing process also holds the writer's Chroma client, which a reader never has)."""
+    from rag import Sanad, load_settings
+
+    started = time.perf_counter()
+    engine = Sanad(load_settings(index_dir=index_dir))
+    engine.retrieve("warm-up")
+    result = {"open_s": round(time.perf_counter() - started, 2)}
+    result.update(_queries("sanad", engine, questions))
+    result["peak_rss_answer_mb"] = _peak_rss_mb()
     return result
 
 
@@ -417,6 +433,9 @@ def _size(folder: Path) -> int:
 
 def _child(args) -> int:
     questions = json.loads(Path(args.child_questions).read_text(encoding="utf-8"))
+    if args.child == "answer":
+        print(json.dumps(answer(Path(args.child_index), questions)))
+        return 0
     real = Path(args.child_real).read_text(encoding="utf-8") if args.child_real else None
     result = build(args.child, Path(args.child_docs), Path(args.child_index), args.cache, questions, real)
     result["peak_rss_mb"] = _peak_rss_mb()
@@ -481,6 +500,11 @@ def main() -> int:
             if out.returncode:
                 raise SystemExit(f"{system} at {size} failed:\n{out.stderr[-3000:]}")
             row[system] = json.loads(out.stdout.strip().splitlines()[-1])
+            if system == "sanad":
+                out = subprocess.run(command[:4] + ["answer"] + command[5:], cwd=ROOT, capture_output=True, text=True)
+                if out.returncode:
+                    raise SystemExit(f"answering at {size} failed:\n{out.stderr[-3000:]}")
+                row[system].update(json.loads(out.stdout.strip().splitlines()[-1]))
             print(size, system, row[system], flush=True)
         if args.server_sync and size == max(int(s) for s in args.sizes.split(",")) and "sanad" in row:
             row["server_sync"] = server_sync(work / "sanad" / "index", row["sanad"]["updated_file"])
@@ -497,7 +521,7 @@ def main() -> int:
 
 def _table(rows: list[dict], bound: float) -> str:
     lines = ["| chunks | system | index s | index s, all through the model (est.) | vectors real / cached / composed | "
-             "chunks/s | retrieval p50/p95 ms | answer p50/p95 ms | peak RSS MB | disk MB | update s | hit@1 |",
+             "chunks/s | retrieval p50/p95 ms | answer p50/p95 ms | peak RSS MB, indexing / answering | disk MB | update s | hit@1 |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         for system in ("baseline", "sanad"):
@@ -509,7 +533,8 @@ def _table(rows: list[dict], bound: float) -> str:
                 f"{r['vectors_real']} / {r['vectors_cached']} / "
                 f"{r['vectors_composed']} | {r['chunks'] / r['index_s']:.1f} | "
                 f"{r['retrieval_p50_ms']}/{r['retrieval_p95_ms']} | "
-                f"{r.get('answer_p50_ms', '–')}/{r.get('answer_p95_ms', '–')} | {r['peak_rss_mb']} | {r['disk_mb']} | "
+                f"{r.get('answer_p50_ms', '–')}/{r.get('answer_p95_ms', '–')} | {r['peak_rss_mb']} / "
+                f"{r.get('peak_rss_answer_mb', r['peak_rss_mb'])} | {r['disk_mb']} | "
                 f"{r['update_s']} | {r['hit@1']} |")
         if "sanad" in row and "baseline" in row:
             s, b = row["sanad"], row["baseline"]
