@@ -56,6 +56,10 @@ class Manifest:
         """The indexing runs whose rows this generation uses (one per run that changed a document)."""
         return tuple(sorted({int(d["run"]) for d in self.documents.values()}))
 
+    def sentence_starts(self) -> dict[str, list[int]]:
+        """Where each chunk's embedded sentences start, for chunks indexed since this was kept."""
+        return {c["id"]: c["starts"] for d in self.documents.values() for c in d["chunks"] if "starts" in c}
+
     def sentence_count(self) -> int:
         return sum(c["sentences"] for d in self.documents.values() for c in d["chunks"])
 

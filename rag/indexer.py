@@ -99,10 +99,14 @@ def index_paths(
         if old_generation is not None and not (report.added or report.updated or report.removed):
             report.seconds = time.perf_counter() - started
             return report  # nothing changed: no embedding, no new generation
-        report.chunks_embedded, sentence_counts = _store_vectors(store, embedder, new_chunks, run, progress)
+        report.chunks_embedded, sentence_starts = _store_vectors(store, embedder, new_chunks, run, progress)
         for doc in documents.values():
             for entry in doc["chunks"]:
-                entry.setdefault("sentences", sentence_counts.get(entry["id"], 0))
+                if "sentences" not in entry:
+                    # The starts name the sentences' rows ("<chunk id>:<start>"): a reader fetches
+                    # them by id, much faster than by their chunk_id metadata in a large collection.
+                    entry["starts"] = sentence_starts.get(entry["id"], [])
+                    entry["sentences"] = len(entry["starts"])
         manifest.documents = documents
 
         live_ids = manifest.chunk_ids()
@@ -176,9 +180,9 @@ STORE_BATCH = 64  # chunks embedded and written together: memory stays bounded a
 
 
 def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], run: int,
-                   progress: Progress | None) -> tuple[int, dict[str, int]]:
+                   progress: Progress | None) -> tuple[int, dict[str, list[int]]]:
     """Embed and store the passages and sentences that have no vector yet, a batch of chunks at a
-    time. Returns how many texts went through the model, and each chunk's sentence count."""
+    time. Returns how many texts went through the model, and where each chunk's sentences start."""
     expected = {c.id: chunk_sentences(c) for c in chunks}
     counts = {cid: len(sentences) for cid, sentences in expected.items()}
     stored = store.sentence_counts(list(expected))  # left by a run that died before committing
@@ -207,7 +211,7 @@ def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], 
         done += len(part) + len(sentences)
         if progress:
             progress("embed", done, total)
-    return embedded, counts
+    return embedded, {cid: [s.start for s in sentences] for cid, sentences in expected.items()}
 
 
 def _batches(items: list, size: int):

@@ -109,6 +109,7 @@ class LexicalResult:
 
 
 K1, B = 1.5, 0.75  # bm25s' defaults, with its "lucene" scores: what every index so far was built with
+BLOCK = 1 << 20  # (chunk, term) rows scored at a time
 TERMS_VERSION = 1  # of tokenize(): bump it when tokenize() changes, so kept terms are not reused
 
 
@@ -242,15 +243,18 @@ class _Terms:
 
     def scores(self) -> "_SavedScores":
         """bm25s' index() arithmetic, vectorised: float64 throughout, idf rounded to float32 first,
-        each score rounded to float32 last; laid out as its CSC columns."""
+        each score rounded to float32 last; laid out as its CSC columns. Computed a block of rows at
+        a time, so that 10 million (chunk, term) rows need no gigabyte of temporaries."""
         n = len(self.lengths)
         df = np.bincount(self.terms, minlength=len(self.vocab))
         idf = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32)
-        average = self.lengths.mean()
+        average = np.asarray(self.lengths).mean()
         doc = np.repeat(np.arange(n, dtype=np.int32), np.diff(self.offsets))
-        tf = self.counts.astype(np.float64)
-        tfc = tf / (K1 * ((1 - B) + B * self.lengths[doc] / average) + tf)
-        score = (idf[self.terms] * tfc).astype(np.float32)
+        score = np.empty(len(self.terms), dtype=np.float32)
+        for start in range(0, len(score), BLOCK):
+            rows = slice(start, start + BLOCK)
+            tf = self.counts[rows].astype(np.float64)
+            score[rows] = idf[self.terms[rows]] * (tf / (K1 * ((1 - B) + B * self.lengths[doc[rows]] / average) + tf))
         order = np.argsort(self.terms, kind="stable")
         indptr = np.zeros(len(self.vocab) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])

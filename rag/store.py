@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -25,14 +25,17 @@ BATCH = 1000  # ids per get/delete/add call
 PAGE = 5000  # rows per page when listing a whole collection
 OVERFETCH = 10  # rows asked beyond k, for the few stale rows a finished run leaves until its clean-up
 REQUERIES = 3  # filtered queries after the plain one, each excluding every text seen before
+WIDER = 4  # a plain query this many times wider is tried before the filtered ones
 
 
 @dataclass(frozen=True)
 class Committed:
-    """What the committed generation uses: its chunk ids and the runs that wrote their rows."""
+    """What the committed generation uses: its chunk ids, the runs that wrote their rows, and where
+    the chunks' sentences start (so their rows can be read by id), where the manifest has it."""
 
     ids: frozenset[str]
     runs: tuple[int, ...]
+    starts: Mapping[str, Sequence[int]] = field(default_factory=dict)
 
 
 def open_client(folder: Path, fresh: bool = False):
@@ -91,29 +94,35 @@ class _Collection:
               runs: Sequence[int]) -> list[tuple[str, float, dict]]:
         """The k nearest rows that `keep` accepts, one per distinct text, and none without content.
 
-        The plain query over-fetches a little. When rows it must pass over fill it (rows of a run that
-        is still writing or was killed, passages without a content word, thousands of copies of one
-        text), the query is repeated inside Chroma restricted to committed runs and content, and
-        excluding the texts already seen, so such rows can never hide the ones that answer.
+        The plain query over-fetches a little, and a wider one follows if that was not enough. When
+        rows it must pass over fill even that (rows of a run that is still writing or was killed,
+        passages without a content word, thousands of copies of one text), the query is repeated
+        inside Chroma restricted to committed runs and content, and excluding the texts already
+        seen, so such rows can never hide the ones that answer.
         """
         # No count() first (a call as dear as the query at 10,000 rows): Chroma returns fewer rows
-        # than asked from a smaller collection, which also ends the loop below.
+        # than asked from a smaller collection, which also ends the search below.
         asked = k + OVERFETCH
         rows = self._query(vector, asked)
         kept: list[tuple[str, float, dict]] = []
         seen: set[str] = set()
-        for attempt in range(REQUERIES + 1):
-            for row in rows:
-                sha = row[2].get("text_sha", row[0])
-                if sha not in seen and row[2].get("content", True) and keep(row[0], row[2]):
-                    kept.append(row)
-                seen.add(sha)
-            if len(kept) >= k or len(rows) < asked or attempt == REQUERIES:
+        _take(rows, keep, kept, seen)
+        if len(kept) < k and len(rows) == asked:
+            # A few copies among the rows (a sentence found in two documents) only need the next
+            # rows: a plain query four times as wide (36 ms at 300,000 rows) nearly always has
+            # them, where a filtered query takes seconds at that size.
+            asked *= WIDER
+            rows = self._query(vector, asked)
+            kept, seen = [], set()
+            _take(rows, keep, kept, seen)
+        for _ in range(REQUERIES):
+            if len(kept) >= k or len(rows) < asked:
                 break
             where: list[dict] = [{"content": True}, {"text_sha": {"$nin": sorted(seen)}}]
             if runs:
                 where.append({"run": {"$in": list(runs)}})
             rows = self._query(vector, asked, where={"$and": where})
+            _take(rows, keep, kept, seen)
         return sorted(kept, key=lambda row: -row[1])[:k]
 
     def _query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float, dict]]:
@@ -206,20 +215,23 @@ class VectorStore:
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> list[tuple[str, np.ndarray]]:
         """(chunk id, vector) of every embedded sentence of these chunks. Vectors alone: Chroma takes
         longer to hand over the rows' metadata than their vectors, and a sentence's id names its chunk."""
-        out = []
-        for batch in _batches(list(chunk_ids), 500):
-            got = self._sentences.get(["embeddings"], where={"chunk_id": {"$in": batch}})
-            out.extend((i.rpartition(":")[0], np.asarray(v, dtype=np.float32)) for i, v in zip(got["ids"], got["embeddings"]))
-        return out
+        return [(i.rpartition(":")[0], np.asarray(v, dtype=np.float32))
+                for got in self._sentence_rows(chunk_ids, ["embeddings"]) for i, v in zip(got["ids"], got["embeddings"])]
 
     def sentences_of(self, chunk_ids: Sequence[str]) -> list[tuple[Sentence, np.ndarray]]:
-        out = []
-        for batch in _batches(list(chunk_ids), 500):
-            got = self._sentences.get(["embeddings", "metadatas"], where={"chunk_id": {"$in": batch}})
-            for vector, meta in zip(got["embeddings"], got["metadatas"]):
-                out.append((Sentence(meta["chunk_id"], int(meta["start"]), int(meta["end"])),
-                            np.asarray(vector, dtype=np.float32)))
-        return out
+        return [(Sentence(meta["chunk_id"], int(meta["start"]), int(meta["end"])), np.asarray(vector, dtype=np.float32))
+                for got in self._sentence_rows(chunk_ids, ["embeddings", "metadatas"])
+                for vector, meta in zip(got["embeddings"], got["metadatas"])]
+
+    def _sentence_rows(self, chunk_ids: Sequence[str], include: list[str]) -> Iterable[dict]:
+        """The sentence rows of these chunks: by id where the manifest says where their sentences
+        start (3 ms instead of 40 at 300,000 rows), by their chunk_id metadata otherwise."""
+        starts = self.committed.starts if self.committed else {}
+        known = [f"{c}:{start}" for c in chunk_ids if c in starts for start in starts[c]]
+        for batch in _batches(known, BATCH):
+            yield self._sentences.get(include, ids=batch)
+        for batch in _batches([c for c in chunk_ids if c not in starts], 500):
+            yield self._sentences.get(include, where={"chunk_id": {"$in": batch}})
 
     def get(self, ids: Sequence[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
@@ -271,6 +283,15 @@ class VectorStore:
         self._chunks.delete(chunk_ids)
         for batch in _batches(list(chunk_ids), 500):
             self._sentences.delete(self._sentences.get([], where={"chunk_id": {"$in": batch}})["ids"])
+
+
+def _take(rows: list[tuple[str, float, dict]], keep: Callable[[str, dict], bool], kept: list, seen: set[str]) -> None:
+    """Adds to `kept` the rows of texts not seen before that have content and that `keep` accepts."""
+    for row in rows:
+        sha = row[2].get("text_sha", row[0])
+        if sha not in seen and row[2].get("content", True) and keep(row[0], row[2]):
+            kept.append(row)
+        seen.add(sha)
 
 
 def _batches(items: list, size: int):
