@@ -223,7 +223,7 @@ class Sanad:
                 generation, manifest = state.load()
                 embedder = self._embedder_for_reading(manifest)
                 try:
-                    committed = Committed(frozenset(manifest.chunk_ids()), manifest.runs())
+                    committed = Committed(frozenset(manifest.chunk_ids()), manifest.runs(), manifest.sentence_starts())
                     store = VectorStore(state.client(fresh=True), manifest.collection, committed=committed)
                     lexical = state.lexical(generation, manifest, store)
                 except IndexProblem:
