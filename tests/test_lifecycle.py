@@ -15,7 +15,7 @@ import pytest
 from rag import Sanad, load_settings
 from rag.index_state import IndexBroken, IndexLocked, WriteLock, current_generation, load_manifest, state_dir
 from rag.lexical import LexicalIndex
-from rag.store import VectorStore, open_client
+from rag.store import Committed, VectorStore, open_client
 
 from conftest import ROOT
 
@@ -96,6 +96,24 @@ def test_a_commit_tokenises_only_the_chunks_that_changed(tmp_path, monkeypatch):
     assert sorted(asked) == sorted(c["id"] for c in tea["chunks"])
     assert "oxidised" in engine.retrieve("Which tea is oxidised longer?", retriever="bm25")[0].chunk.text
     assert len(_consistent(tmp_path / "index")) == 3
+
+
+def test_sentences_are_read_by_id_as_the_manifest_places_them_or_by_chunk_without_it(tmp_path):
+    """The manifest keeps where each chunk's sentences start, so readers fetch their rows by id; an
+    entry written before it was kept is read through the chunk_id filter, with the same rows."""
+    engine = _engine(tmp_path / "index")
+    engine.index([_docs(tmp_path)])
+    _, manifest = load_manifest(tmp_path / "index")
+    ids = sorted(manifest.chunk_ids())
+    starts = manifest.sentence_starts()
+    assert set(starts) == set(ids) and all(starts[i] for i in ids)
+    client = open_client(tmp_path / "index" / "chroma")
+    by_id = VectorStore(client, manifest.collection, committed=Committed(frozenset(ids), manifest.runs(), starts))
+    by_chunk = VectorStore(client, manifest.collection, committed=Committed(frozenset(ids), manifest.runs()))
+    rows = sorted((s.chunk_id, s.start, s.end, v.tolist()) for s, v in by_id.sentences_of(ids))
+    assert rows == sorted((s.chunk_id, s.start, s.end, v.tolist()) for s, v in by_chunk.sentences_of(ids))
+    assert len(rows) == manifest.sentence_count()
+    assert sorted((c, v.tolist()) for c, v in by_id.sentence_vectors(ids)) == sorted((r[0], r[3]) for r in rows)
 
 
 def test_identical_content_under_two_names_is_embedded_once(tmp_path):
