@@ -1,26 +1,27 @@
 """Sanad against the baseline a user would write with plain llama-index, at growing library sizes.
 
-    python -m bench.scale [XQUAD_DIR] [--sizes 1000,10000,100000] [--questions 200] [--out FILE]
+    python -m bench.scale [XQUAD_DIR] [--sizes 1000,10000,100000] [--questions 200] [--cache DIR]
+                          [--server-sync] [--out FILE]
 
-For each size N it builds a library of N chunks from real Arabic and English text: XQuAD's 480
-parallel paragraphs (CC-BY-SA 4.0, read at run time) and the seed article first, then paragraphs
-recombined from their sentences (same language, shuffled with a fixed seed) as distractors. Both
-systems index the same files in the same run, with the same embedder:
+For each size N it builds a library of N passages from real Arabic and English text: XQuAD's 480
+parallel paragraphs (CC-BY-SA 4.0, read at run time) and the seed article first, then distractors of
+three sentences, each two real sentences of one language joined by a comma (see _unit). Both systems
+index the same files with the same embedder, each in a child process:
 
-- Sanad: `Sanad.index` (passages, their sentences, BM25; Chroma on disk);
+- Sanad: `Sanad.index` (passages, their sentences, BM25; Chroma on disk); its questions are asked
+  by another process that opens the index, as `rag chat` does;
 - baseline: `VectorStoreIndex` over a `ChromaVectorStore` with llama-index's default settings
   (SentenceSplitter, similarity_top_k 5, no LLM: retrieval is what both do without one).
 
-Measured: indexing time (texts/s, chunks/s), query latency p50/p95 in a warm process (retrieval,
-and Sanad's full extractive answer), peak RSS of each build (its own child process, wait4), index
-size on disk, the time of a one-document update, and hit@1 on the XQuAD questions (both
-languages) whose paragraphs are in the library. The table gives Sanad/baseline ratios, and the
-embedding throughput against the embedder's measured single-text speed.
+Measured: indexing time, query latency p50/p95 in a warm process (retrieval, and Sanad's full
+extractive answer), peak RSS (VmHWM) of indexing and of answering, index size on disk, the time of a
+one-document update, and hit@1 on the XQuAD questions (both languages) whose paragraphs are in the
+library; --server-sync also times BM25 built from a real Chroma server at the largest size.
 
-Embedding is the cost that grows: --cache DIR keeps every vector computed (keyed by the text's
-hash, outside git), so a larger size or a rerun embeds only what it has not seen. A build that
-reuses cached vectors is marked so in the table; its time then measures storage and BM25, not the
-model.
+Vectors (see CachedEmbedder): real XQuAD and seed texts go through the model once and are kept in
+--cache (by text hash, outside git); a distractor's vector is composed from its sentences' real
+vectors, so 100k passages index in minutes. The table counts real, cached and composed vectors and
+estimates each build's time with every text through the model.
 """
 from __future__ import annotations
 
