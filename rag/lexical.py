@@ -238,7 +238,7 @@ class _Terms:
             remap = (np.cumsum(used) - 1).astype(np.int32)
             flat = remap[flat]
             vocab = [t for t, keep in zip(vocab, used.tolist()) if keep]
-        return cls(vocab, flat.astype(np.int32), np.concatenate(counts) if counts else np.zeros(0, dtype=np.int32),
+        return cls(vocab, flat.astype(np.int32, copy=False), np.concatenate(counts) if counts else np.zeros(0, dtype=np.int32),
                    offsets, lengths)
 
     def scores(self) -> "_SavedScores":
@@ -256,9 +256,13 @@ class _Terms:
             tf = self.counts[rows].astype(np.float64)
             score[rows] = idf[self.terms[rows]] * (tf / (K1 * ((1 - B) + B * self.lengths[doc[rows]] / average) + tf))
         order = np.argsort(self.terms, kind="stable")
+        data = score[order]
+        del score  # each of these is 40 MB at 100,000 chunks
+        indices = doc[order]
+        del doc, order
         indptr = np.zeros(len(self.vocab) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        return _SavedScores.of(score[order], doc[order], indptr, {t: i for i, t in enumerate(self.vocab)}, n)
+        return _SavedScores.of(data, indices, indptr, {t: i for i, t in enumerate(self.vocab)}, n)
 
     def save(self, folder: Path) -> None:
         for name in ("terms", "counts", "offsets", "lengths"):

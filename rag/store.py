@@ -26,6 +26,7 @@ PAGE = 5000  # rows per page when listing a whole collection
 OVERFETCH = 10  # rows asked beyond k, for the few stale rows a finished run leaves until its clean-up
 REQUERIES = 3  # filtered queries after the plain one, each excluding every text seen before
 WIDER = 4  # a plain query this many times wider is tried before the filtered ones
+EXACT = 5000  # rows up to which a collection whose graph hides rows is searched exactly
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,13 @@ class _Collection:
         seen, so such rows can never hide the ones that answer.
         """
         # No count() first (a call as dear as the query at 10,000 rows): Chroma returns fewer rows
-        # than asked from a smaller collection, which also ends the search below.
+        # than asked from a smaller collection; only then is the collection counted.
         asked = k + OVERFETCH
         rows = self._query(vector, asked)
         kept: list[tuple[str, float, dict]] = []
         seen: set[str] = set()
         _take(rows, keep, kept, seen)
-        if len(kept) < k and len(rows) == asked:
+        if len(kept) < k and not self._exhausted(rows, asked):
             # A few copies among the rows (a sentence found in two documents) only need the next
             # rows: a plain query four times as wide (36 ms at 300,000 rows) nearly always has
             # them, where a filtered query takes seconds at that size.
@@ -116,14 +117,32 @@ class _Collection:
             kept, seen = [], set()
             _take(rows, keep, kept, seen)
         for _ in range(REQUERIES):
-            if len(kept) >= k or len(rows) < asked:
+            if len(kept) >= k or self._exhausted(rows, asked):
                 break
             where: list[dict] = [{"content": True}, {"text_sha": {"$nin": sorted(seen)}}]
             if runs:
                 where.append({"run": {"$in": list(runs)}})
             rows = self._query(vector, asked, where={"$and": where})
             _take(rows, keep, kept, seen)
+        if len(kept) < k and len(rows) < asked and not self._exhausted(rows, asked) and self.raw.count() <= EXACT:
+            # The graph walled rows off from every query: a small collection is searched exactly.
+            kept, seen = [], set()
+            _take(self._exact(vector), keep, kept, seen)
         return sorted(kept, key=lambda row: -row[1])[:k]
+
+    def _exact(self, vector: np.ndarray) -> list[tuple[str, float, dict]]:
+        rows = []
+        for offset in range(0, self.raw.count(), PAGE):
+            got = self.raw.get(include=["embeddings", "metadatas"], limit=PAGE, offset=offset)
+            sims = np.asarray(got["embeddings"], dtype=np.float32) @ vector if got["ids"] else []
+            rows.extend((i, float(sim), meta) for i, sim, meta in zip(got["ids"], sims, got["metadatas"]))
+        return sorted(rows, key=lambda row: -row[1])
+
+    def _exhausted(self, rows: list, asked: int) -> bool:
+        """Whether a query that returned fewer rows than asked has seen the whole collection. Not
+        always: HNSW's graph can wall off a cluster of identical vectors (forty copies of one text),
+        and then only the filtered query, which excludes them, reaches the rows behind them."""
+        return len(rows) < asked and len(rows) >= self.raw.count()
 
     def _query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float, dict]]:
         result = self.raw.query(query_embeddings=[vector.tolist()], n_results=k, where=where,
