@@ -38,7 +38,7 @@ _SENTENCE_END = re.compile(r"[.!?؟…:;؛]['\"»”’)\]]*$")
 _PAGE_NUMBER = re.compile(r"^\W*(?:page|p\.|صفحة|الصفحة)?\s*\d+\s*(?:(?:/|of|من)\s*\d+)?\W*$", re.IGNORECASE)
 HYPHEN = "\x02"  # a hyphen at a line end, until the whole text shows whether the word is hyphenated
 _DOUBLE_OPEN = re.compile(r"\(([^()\n]{1,80})\((?!\w)")
-_MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")
+_MIRRORED = str.maketrans("<>«»", "><»«")  # brackets are placed by position instead (visual_to_logical)
 _BRACKETS = {b: pair for pair in ("()", "[]", "{}") for b in pair}
 # Between two words of the content stream, any visible gap is a space; within one, only a gap wider
 # than a space (text laid out word by word without space glyphs).
@@ -146,11 +146,10 @@ def _line(row: list[tuple], spaces: list[tuple[int, float]]) -> Line | None:
         if k:
             gap = token[1] - tokens[k - 1][2]
             lo, hi = sorted((token[3], tokens[k - 1][3]))
-            separated = bisect.bisect_right(separators, lo) < bisect.bisect_left(separators, hi)
-            if separated and hi - lo > 4 and (tokens[k - 1][0] in _STOPS or token[0] in _STOPS):
-                # fpdf2 emits a line's final full stop or comma apart from its words, so other words'
-                # spaces lie between them in the stream; only a real gap separates it from its word.
-                separated = gap > BOUNDARY_GAP * size
+            # fpdf2 emits a line's final full stop or comma apart from its words, so other words' spaces
+            # lie between them in the stream: there the stream cannot tell, and the gap alone decides.
+            apart = hi - lo > 4 and (tokens[k - 1][0] in _STOPS or token[0] in _STOPS)
+            separated = not apart and bisect.bisect_right(separators, lo) < bisect.bisect_left(separators, hi)
             boundary = bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
             if gap > (BOUNDARY_GAP if boundary else WIDE_GAP) * size or (separated and gap > SPACE_GAP * size):
                 spaced.append(" ")
