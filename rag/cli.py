@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-file-mb", type=float, help="skip files larger than this (default 50)")
     p.add_argument("--follow-links", action="store_true", default=None,
                    help="also index files that symlinks lead to outside the folder (skipped by default)")
+    p.add_argument("--threads", type=int, help="threads that embed (default: the cores that are free when it starts)")
     common(p)
     p.set_defaults(run=_index)
 
@@ -130,6 +131,7 @@ def _engine(args):
         max_file_mb=getattr(args, "max_file_mb", None),
         chroma_url=getattr(args, "chroma_url", None),
         follow_links=getattr(args, "follow_links", None),
+        index_threads=getattr(args, "threads", None),
         llm=getattr(args, "llm", None),
         llm_base_url=getattr(args, "llm_base_url", None),
         llm_timeout=getattr(args, "llm_timeout", None),

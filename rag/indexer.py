@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .chunking import chunk_document, chunk_sentences
+from .cores import embedding_threads
 from .embedders import Embedder
 from .index_state import IndexBroken, IndexMissing, IndexProblem, Manifest
 from .readers import ReadError, absolute, discover, load_bytes, parse_document
@@ -99,7 +100,8 @@ def index_paths(
         if old_generation is not None and not (report.added or report.updated or report.removed):
             report.seconds = time.perf_counter() - started
             return report  # nothing changed: no embedding, no new generation
-        report.chunks_embedded, sentence_starts = _store_vectors(store, embedder, new_chunks, run, progress)
+        with embedder.using_threads(embedding_threads(settings.index_threads) if new_chunks else 1):
+            report.chunks_embedded, sentence_starts = _store_vectors(store, embedder, new_chunks, run, progress)
         for doc in documents.values():
             for entry in doc["chunks"]:
                 if "sentences" not in entry:

