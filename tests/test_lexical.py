@@ -98,3 +98,22 @@ def test_a_new_build_tokenises_only_the_chunks_it_has_not_seen(tmp_path):
         assert (a.ids, a.scores, a.coverage) == (b.ids, b.scores, b.coverage)
         assert "0" not in a.ids and "1" not in a.ids
     assert "ninth" not in " ".join(updated._bm25.vocab)  # the gone chunk's own terms left the vocabulary
+
+
+def test_scores_do_not_depend_on_how_many_rows_are_scored_at_a_time(monkeypatch):
+    """The columns are filled a block of rows at a time; a block boundary inside a chunk, or a term
+    spread over many blocks, must give the same columns, each listing its chunks in order."""
+    import numpy as np
+
+    from rag import lexical
+
+    ids = [str(i) for i in range(len(TEXTS))]
+    whole = LexicalIndex(ids, TEXTS)._bm25
+    monkeypatch.setattr(lexical, "BLOCK", 3)
+    blocks = LexicalIndex(ids, TEXTS)._bm25
+    assert len(whole.data) > 10 * 3
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(whole, name), getattr(blocks, name)), name
+    for column in range(len(blocks.indptr) - 1):
+        rows = blocks.indices[blocks.indptr[column] : blocks.indptr[column + 1]]
+        assert (np.diff(rows) > 0).all()
