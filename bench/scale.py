@@ -1,15 +1,16 @@
 """Sanad against the baseline a user would write with plain llama-index, at growing library sizes.
 
     python -m bench.scale [XQUAD_DIR] [--sizes 1000,10000,100000] [--questions 200] [--cache DIR]
-                          [--server-sync] [--out FILE]
+                          [--server-sync] [--threads N] [--out FILE]
 
 For each size N it builds a library of N passages from real Arabic and English text: XQuAD's 480
 parallel paragraphs (CC-BY-SA 4.0, read at run time) and the seed article first, then distractors of
 three sentences, each two real sentences of one language joined by a comma (see _unit). Both systems
 index the same files with the same embedder, each in a child process:
 
-- Sanad: `Sanad.index` (passages, their sentences, BM25; Chroma on disk); its questions are asked
-  by another process that opens the index, as `rag chat` does;
+- Sanad: `Sanad.index` (passages, their sentences, BM25; Chroma on disk), embedding with the cores
+  that are idle as `rag index` does (--threads to fix the number); its questions are asked by another
+  process that opens the index, as `rag chat` does;
 - baseline: `VectorStoreIndex` over a `ChromaVectorStore` with llama-index's default settings
   (SentenceSplitter, similarity_top_k 5, no LLM: retrieval is what both do without one).
 
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 DEFAULT_XQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad"
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,9 +285,10 @@ def _body(text: str) -> str:
 
 # One build, in its own process -----------------------------------------------------------------------
 def build(system: str, docs: Path, index_dir: Path, cache: Path | None, questions: list[dict],
-          real: str | None) -> dict:
-    """Index `docs` with one system, time its queries (the baseline's; Sanad's are asked by a process
-    of their own, see answer()) and a one-document update; runs in a child process (see main)."""
+          real: str | None, threads: int = 0) -> dict:
+    """Index `docs` with one system; the baseline then answers its questions and takes a
+    one-document update in the same process. Sanad's questions and update come from a process of
+    its own (see answer()). Runs in a child process (see main)."""
     from rag.embedders import load_embedder
 
     embedder = CachedEmbedder(load_embedder("e5-small-q4"), cache, real)
@@ -293,7 +296,7 @@ def build(system: str, docs: Path, index_dir: Path, cache: Path | None, question
     if system == "sanad":
         from rag import Sanad, load_settings
 
-        engine = Sanad(load_settings(index_dir=index_dir))
+        engine = Sanad(load_settings(index_dir=index_dir, index_threads=threads))
         engine._embedder = embedder
         engine.index([docs])
         chunks = sum(d.chunks for d in engine.documents())
@@ -308,25 +311,14 @@ def build(system: str, docs: Path, index_dir: Path, cache: Path | None, question
               "disk_mb": round(_size(index_dir) / 1e6, 1), "peak_rss_build_mb": _peak_rss_mb()}
     if system == "baseline":
         result.update(_queries(system, engine, questions))
-    # A one-document update: the first file gains a paragraph.
-    first = sorted(docs.glob("*.txt"))[0]
-    first.write_text(first.read_text(encoding="utf-8") + "\n\nThis paragraph was added to time an update.",
-                     encoding="utf-8")
-    _reset_peak_rss()
-    started = time.perf_counter()
-    if system == "sanad":
-        engine.index([docs])
-    else:
-        _baseline_update(engine, first, embedder)
-    result["update_s"] = round(time.perf_counter() - started, 2)
-    result["peak_rss_update_mb"] = _peak_rss_mb()
-    result["updated_file"] = first.name
+        result.update(_update(docs, lambda first: _baseline_update(engine, first, embedder)))
     return result
 
 
-def answer(index_dir: Path, questions: list[dict]) -> dict:
+def answer(docs: Path, index_dir: Path, questions: list[dict]) -> dict:
     """Sanad's questions, asked as `rag chat` asks them: a process that opens the index and answers
-    (the indexing process also holds the writer's Chroma client, which a reader never has)."""
+    (the indexing process also holds the writer's Chroma client, which a reader never has); then
+    the one-document update, as the chat takes an upload."""
     from rag import Sanad, load_settings
 
     started = time.perf_counter()
@@ -335,7 +327,25 @@ def answer(index_dir: Path, questions: list[dict]) -> dict:
     result = {"open_s": round(time.perf_counter() - started, 2)}
     result.update(_queries("sanad", engine, questions))
     result["peak_rss_answer_mb"] = _peak_rss_mb()
+    result.update(_update(docs, lambda _: engine.index([docs])))
+    found = engine.retrieve(ADDED)
+    assert found and ADDED in found[0].chunk.text, "the update is not answered"
     return result
+
+
+ADDED = "This paragraph was added to time an update."
+
+
+def _update(docs: Path, update: Callable[[Path], object]) -> dict:
+    """The first file gains a paragraph; `update` brings the index in line. Its time, and the
+    process's peak RSS while it ran (what the process held before counts too)."""
+    first = sorted(docs.glob("*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n\n" + ADDED, encoding="utf-8")
+    _reset_peak_rss()
+    started = time.perf_counter()
+    update(first)
+    return {"update_s": round(time.perf_counter() - started, 2), "peak_rss_update_mb": _peak_rss_mb(),
+            "updated_file": first.name}
 
 
 def _baseline(docs: Path, index_dir: Path, embedder):
@@ -457,10 +467,10 @@ def _size(folder: Path) -> int:
 def _child(args) -> int:
     questions = json.loads(Path(args.child_questions).read_text(encoding="utf-8"))
     if args.child == "answer":
-        print(json.dumps(answer(Path(args.child_index), questions)))
+        print(json.dumps(answer(Path(args.child_docs), Path(args.child_index), questions)))
         return 0
     real = Path(args.child_real).read_text(encoding="utf-8") if args.child_real else None
-    result = build(args.child, Path(args.child_docs), Path(args.child_index), args.cache, questions, real)
+    result = build(args.child, Path(args.child_docs), Path(args.child_index), args.cache, questions, real, args.threads)
     print(json.dumps(result))
     return 0
 
@@ -480,6 +490,8 @@ def main() -> int:
                         help="embed every text for real (no composed vectors): hours beyond 1,000 chunks")
     parser.add_argument("--server-sync", action="store_true",
                         help="at the largest size, also time BM25's sync from a Chroma server (chroma run)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="threads Sanad embeds with (default 0: the idle cores, as `rag index`); the baseline has one")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-docs", help=argparse.SUPPRESS)
     parser.add_argument("--child-index", help=argparse.SUPPRESS)
@@ -518,6 +530,7 @@ def main() -> int:
                 command += ["--child-real", str(rfile)]
             if args.cache:
                 command += ["--cache", str(args.cache)]
+            command += ["--threads", str(args.threads)]
             out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
             if out.returncode:
                 raise SystemExit(f"{system} at {size} failed:\n{out.stderr[-3000:]}")
