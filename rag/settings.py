@@ -47,9 +47,9 @@ class Settings:
     max_file_mb: float = 50.0
     uploads_dir: Path = Path("uploads")  # where the chat keeps files users upload (git-ignored)
     torch_threads: int = 1  # one thread was ~40x faster than two on a busy 2-core machine
-    # Threads that embed while indexing (--threads). 0: as many as the machine has cores free when
-    # the run starts (cores less the load average), at least one: on an idle 2-core machine two
-    # threads embed 1.7x faster than one, on a busy one they are slower.
+    # Threads that embed while indexing (--threads). 0: as many as there are cores idle when the
+    # embedding starts (rag/cores.py), at least one: on an idle 2-core machine two threads embed
+    # 1.7x faster than one, on a busy one they are slower.
     index_threads: int = 0
     # A Chroma server shared by several Sanad instances (http://HOST:PORT, or $SANAD_CHROMA_URL; a
     # token for a proxy in front of it in $SANAD_CHROMA_TOKEN). None: the embedded store in index_dir,
