@@ -133,9 +133,6 @@ class LexicalIndex:
         """BM25 over `ids`, in that order. Chunks `previous` holds keep their terms; `texts_of` is
         asked only for the texts of the others."""
         old = previous._terms if previous is not None else None
-        # Plain views of the mapped arrays: each slice of a memmap is made by numpy's Python code
-        # (memmap.__getitem__), and an update slices each of 100,000 chunks twice.
-        old_terms, old_counts = (np.asarray(old.terms), np.asarray(old.counts)) if old else (None, None)
         vocab: list[str] = list(old.vocab) if old else []
         column = {term: i for i, term in enumerate(vocab)}
         position = {cid: i for i, cid in enumerate(previous.ids)} if old else {}
@@ -146,8 +143,8 @@ class LexicalIndex:
             i = position.get(cid)
             if i is not None:
                 start, end = old.offsets[i], old.offsets[i + 1]
-                terms.append(old_terms[start:end])
-                counts.append(old_counts[start:end])
+                terms.append(old.terms[start:end])
+                counts.append(old.counts[start:end])
                 lengths[n] = old.lengths[i]
                 continue
             tokens = tokenizer(texts[cid]) or [""]
@@ -254,17 +251,17 @@ class _Terms:
         n, width = len(self.lengths), len(self.vocab)
         df = np.bincount(self.terms, minlength=width)
         idf = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32)
-        average = np.asarray(self.lengths).mean()
+        average = self.lengths.mean()
         indptr = np.zeros(width + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         data = np.empty(len(self.terms), dtype=np.float32)
         indices = np.empty(len(self.terms), dtype=np.int32)
         free = indptr[:-1].copy()  # the next free place in each column
         for start in range(0, len(self.terms), BLOCK):
-            terms = np.asarray(self.terms[start : start + BLOCK])
+            terms = self.terms[start : start + BLOCK]
             rows = np.arange(start, start + len(terms))
             doc = (np.searchsorted(self.offsets, rows, side="right") - 1).astype(np.int32)
-            tf = np.asarray(self.counts[start : start + len(terms)], dtype=np.float64)
+            tf = self.counts[start : start + len(terms)].astype(np.float64)
             score = (idf[terms] * (tf / (K1 * ((1 - B) + B * self.lengths[doc] / average) + tf))).astype(np.float32)
             order = np.argsort(terms, kind="stable")
             ranked = terms[order]
@@ -287,7 +284,10 @@ class _Terms:
         words = [""] * len(vocab)
         for term, i in vocab.items():
             words[i] = term
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("terms", "counts", "offsets", "lengths")}
+        # Plain views of the mappings: every index into a memmap, or slice of it, goes through numpy's
+        # Python code (memmap.__getitem__), and an update reads each of 100,000 chunks' rows that way.
+        arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r"))
+                  for name in ("terms", "counts", "offsets", "lengths")}
         return cls(words, **arrays)
 
 
