@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -102,13 +102,14 @@ class _Collection:
         seen, so such rows can never hide the ones that answer.
         """
         # No count() first (a call as dear as the query at 10,000 rows): Chroma returns fewer rows
-        # than asked from a smaller collection; only then is the collection counted.
+        # than asked from a smaller collection; only then is the collection counted, once.
+        count = cache(self.raw.count)
         asked = k + OVERFETCH
         rows = self._query(vector, asked)
         kept: list[tuple[str, float, dict]] = []
         seen: set[str] = set()
         _take(rows, keep, kept, seen)
-        if len(kept) < k and not self._exhausted(rows, asked):
+        if len(kept) < k and not _exhausted(rows, asked, count):
             # A few copies among the rows (a sentence found in two documents) only need the next
             # rows: a plain query four times as wide (36 ms at 300,000 rows) nearly always has
             # them, where a filtered query takes seconds at that size.
@@ -117,32 +118,26 @@ class _Collection:
             kept, seen = [], set()
             _take(rows, keep, kept, seen)
         for _ in range(REQUERIES):
-            if len(kept) >= k or self._exhausted(rows, asked):
+            if len(kept) >= k or _exhausted(rows, asked, count):
                 break
             where: list[dict] = [{"content": True}, {"text_sha": {"$nin": sorted(seen)}}]
             if runs:
                 where.append({"run": {"$in": list(runs)}})
             rows = self._query(vector, asked, where={"$and": where})
             _take(rows, keep, kept, seen)
-        if len(kept) < k and len(rows) < asked and not self._exhausted(rows, asked) and self.raw.count() <= EXACT:
+        if len(kept) < k and len(rows) < asked and not _exhausted(rows, asked, count) and count() <= EXACT:
             # The graph walled rows off from every query: a small collection is searched exactly.
             kept, seen = [], set()
-            _take(self._exact(vector), keep, kept, seen)
+            _take(self._exact(vector, count()), keep, kept, seen)
         return sorted(kept, key=lambda row: -row[1])[:k]
 
-    def _exact(self, vector: np.ndarray) -> list[tuple[str, float, dict]]:
+    def _exact(self, vector: np.ndarray, count: int) -> list[tuple[str, float, dict]]:
         rows = []
-        for offset in range(0, self.raw.count(), PAGE):
+        for offset in range(0, count, PAGE):
             got = self.raw.get(include=["embeddings", "metadatas"], limit=PAGE, offset=offset)
             sims = np.asarray(got["embeddings"], dtype=np.float32) @ vector if got["ids"] else []
             rows.extend((i, float(sim), meta) for i, sim, meta in zip(got["ids"], sims, got["metadatas"]))
         return sorted(rows, key=lambda row: -row[1])
-
-    def _exhausted(self, rows: list, asked: int) -> bool:
-        """Whether a query that returned fewer rows than asked has seen the whole collection. Not
-        always: HNSW's graph can wall off a cluster of identical vectors (forty copies of one text),
-        and then only the filtered query, which excludes them, reaches the rows behind them."""
-        return len(rows) < asked and len(rows) >= self.raw.count()
 
     def _query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float, dict]]:
         result = self.raw.query(query_embeddings=[vector.tolist()], n_results=k, where=where,
@@ -302,6 +297,13 @@ class VectorStore:
         self._chunks.delete(chunk_ids)
         for batch in _batches(list(chunk_ids), 500):
             self._sentences.delete(self._sentences.get([], where={"chunk_id": {"$in": batch}})["ids"])
+
+
+def _exhausted(rows: list, asked: int, count: Callable[[], int]) -> bool:
+    """Whether a query that returned fewer rows than asked has seen the whole collection. Not
+    always: HNSW's graph can wall off a cluster of identical vectors (forty copies of one text),
+    and then only the filtered query, which excludes them, reaches the rows behind them."""
+    return len(rows) < asked and len(rows) >= count()
 
 
 def _take(rows: list[tuple[str, float, dict]], keep: Callable[[str, dict], bool], kept: list, seen: set[str]) -> None:
