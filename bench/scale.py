@@ -15,8 +15,8 @@ index the same files with the same embedder, each in a child process:
   (SentenceSplitter, similarity_top_k 5, no LLM: retrieval is what both do without one).
 
 Measured: indexing time, query latency p50/p95 in a warm process (retrieval, and Sanad's full
-extractive answer), peak RSS (VmHWM) of indexing and of answering, index size on disk, the time of a
-one-document update, and hit@1 on the XQuAD questions (both languages) whose paragraphs are in the
+extractive answer), peak RSS (VmHWM) of the build, of the update and of answering, index size on
+disk, the time of a one-document update, and hit@1 on the XQuAD questions (both languages) whose paragraphs are in the
 library; --server-sync also times BM25 built from a real Chroma server at the largest size.
 
 Vectors (see CachedEmbedder): real XQuAD and seed texts go through the model once and are kept in
@@ -440,7 +440,7 @@ def server_sync(index_dir: Path, changed: str) -> dict:
         started = time.perf_counter()
         synced = lexical_index(ids, store, {}, before)
         update_s = time.perf_counter() - started
-        assert synced.search("This paragraph was added", 3).ids == fresh.search("This paragraph was added", 3).ids
+        assert synced.search(ADDED, 3).ids == fresh.search(ADDED, 3).ids
         return {"chunks": len(ids), "bm25_fresh_instance_s": round(fresh_s, 1),
                 "bm25_after_update_s": round(update_s, 2), "update_chunks": len(new)}
     finally:
