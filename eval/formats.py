@@ -289,14 +289,14 @@ def _pdfium_plain(path: Path) -> str:
 
 
 def _sanad(path: Path) -> str:
-    from rag.readers import read_document
+    from rag.read import read_document
 
     return read_document(path, path.name, 10**9).text
 
 
 PDF_EXTRACTORS: dict[str, Callable[[Path], str]] = {
     "pypdf (plain)": _pypdf("plain"), "pypdf (layout)": _pypdf("layout"),
-    "pypdfium2 (get_text_bounded)": _pdfium_plain, "Sanad (rag/pdf.py on pypdfium2)": _sanad,
+    "pypdfium2 (get_text_bounded)": _pdfium_plain, "Sanad (rag/read/pdf_layout.py on pypdfium2)": _sanad,
 }
 
 

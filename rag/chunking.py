@@ -6,7 +6,7 @@ import hashlib
 import re
 from typing import Iterator
 
-from .layout import is_short_line, plain_layout
+from .read.layout import is_short_line, plain_layout
 from .text import iter_sentence_spans, sentence_spans
 from .types import Chunk, Document, Sentence
 
@@ -66,7 +66,7 @@ def _check_count(doc: Document, spans: list, max_chunks: int | None, max_chars: 
     """Refuse as soon as the limit is passed, with an estimate of the whole, before more is held."""
     if max_chunks is not None and len(spans) > max_chunks:
         from . import strings
-        from .readers import ReadError
+        from .read import ReadError
 
         estimate = len(spans) + (len(doc.text) - spans[-1][2]) // max_chars
         raise ReadError(doc.source, strings.reason_too_many_chunks(estimate, max_chunks))

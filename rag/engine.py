@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import prompts, strings
-from .answer import Answerer, ExtractiveAnswerer, LLMAnswerer
+from .answer import Answerer, ExtractiveAnswerer
+from .llm_answer import LLMAnswerer
 from .embedders import Embedder, load_embedder
 from .controls import strip_controls
 from .followup import retrieval_query, wants_new
 from .index_state import IndexBroken, IndexProblem
 from .indexer import Progress, index_paths
 from .llm import ChatModel, LLMError, parse_llm
-from .readers import ReadError, load_bytes, parse_document
+from .read import ReadError, load_bytes, parse_document
 from .retrieve import Retriever
 from .settings import DEFAULT_EMBEDDER, Settings, load_settings
 from .state import State, open_state, unreachable

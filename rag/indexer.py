@@ -13,7 +13,7 @@ from .chunking import chunk_document, chunk_sentences
 from .cores import embedding_threads
 from .embedders import Embedder
 from .index_state import IndexBroken, IndexMissing, IndexProblem, Manifest
-from .readers import ReadError, absolute, discover, load_bytes, parse_document
+from .read import ReadError, absolute, discover, load_bytes, parse_document
 from .settings import Settings
 from .state import LocalState, State, latest_lexical, lexical_index, open_state
 from .store import VectorStore

@@ -1,5 +1,5 @@
 from rag.chunking import chunk_document, is_heading
-from rag.readers import read_document
+from rag.read import read_document
 
 from conftest import SEED
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.chunking import chunk_document, chunk_sentences
-from rag.readers import ReadError, discover, read_document
+from rag.read import ReadError, discover, read_document
 from rag.text import sentence_spans
 
 import make_files
@@ -97,7 +97,7 @@ def test_paragraph_across_a_page_break_is_one_chunk_with_both_pages(tmp_path):
 
 
 def test_pdf_hyphenated_line_ends_are_joined():
-    from rag.pdf import HYPHEN, join_lines, resolve_hyphens
+    from rag.read.pdf_layout import HYPHEN, join_lines, resolve_hyphens
 
     joined = join_lines("the con" + "-", "struction began") + " and the construction ended; 3rd" + HYPHEN + "and-9"
     text, removed = resolve_hyphens(join_lines("the con-", "struction began") + " and the construction ended; "
@@ -167,7 +167,7 @@ def test_docx_headings_from_styles_lists_and_tables(tmp_path):
 
 
 def test_control_characters_are_removed_from_document_text(tmp_path):
-    from rag.layout import strip_controls
+    from rag.read.layout import strip_controls
 
     path = tmp_path / "escapes.txt"  # (a NUL byte in a .txt makes it binary; other readers strip it)
     prose = " It would keep the peace in the strip while the reconstruction goes on." * 3

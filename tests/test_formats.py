@@ -36,7 +36,7 @@ def test_fragment_rate_counts_quotes_not_answers():
 
 def test_renderers_write_what_the_readers_read_back(tmp_path):
     """Every format but the Chromium PDF (tested in test_documents) renders one article the readers read whole."""
-    from rag.readers import read_document
+    from rag.read import read_document
 
     article = formats.Article("Test", "The lighthouse", "en", (
         "The Ravensholm lighthouse was built in 1847 by the engineer Margaret Ellery after forty ships were "

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from rag.readers import ReadError, discover, read_document
+from rag.read import ReadError, discover, read_document
 
 import make_files
 

@@ -192,7 +192,7 @@ def test_a_clean_up_failure_after_the_commit_is_a_note_not_a_crash(tmp_path, mon
 def test_text_without_any_break_is_cut_into_bounded_chunks():
     """A 20 MB line with no space became one 20 MB chunk, and its run never finished."""
     from rag.chunking import chunk_document
-    from rag.readers import parse_document
+    from rag.read import parse_document
 
     for data in (b"a" * 300_000, ("word " * 60_000).encode()):
         doc = parse_document(data, Path("line.txt"), "line.txt")

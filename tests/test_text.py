@@ -1,5 +1,5 @@
 import pytest
-from rag.pdf import visual_to_logical
+from rag.read.pdf_layout import visual_to_logical
 from rag.text import detect_language, fold_forms, normalize, sentence_spans
 
 

@@ -406,7 +406,7 @@ def test_the_viewer_shows_any_indexed_document_and_nothing_else(client):
 
 def test_engine_document_is_the_indexed_text_or_says_why_not(tmp_path):
     from rag import Sanad, load_settings, strings
-    from rag.readers import ReadError
+    from rag.read import ReadError
 
     note = tmp_path / "docs" / "note.md"
     note.parent.mkdir()

@@ -20,7 +20,7 @@ from starlette.middleware import Middleware
 from rag import Answer, IndexReport, Turn, strings
 from rag.embedders import EmbedderError
 from rag.index_state import IndexMissing, IndexProblem
-from rag.readers import SUPPORTED, ReadError
+from rag.read import SUPPORTED, ReadError
 from rag.text import detect_language
 from ui import render, viewer
 from ui.login import LoginThrottle, chat_auth

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from rag.readers import PDFIUM_LOCK
+from rag.read import PDFIUM_LOCK
 from rag.text import normalize
 
 SCALE = 1.6  # ~950 px for an A4 page: sharp on a phone, light enough to send inline

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag import strings
-from rag.readers import SUPPORTED, ReadError, load_bytes, parse_document
+from rag.read import SUPPORTED, ReadError, load_bytes, parse_document
 
 
 @dataclass

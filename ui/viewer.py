@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rag import Document, strings
 from rag.index_state import IndexProblem
-from rag.readers import ReadError
+from rag.read import ReadError
 from rag.text import detect_language
 from ui.pdf_page import render_page
 from ui.reference import Reference

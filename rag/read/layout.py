@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .types import Block
+from ..types import Block
 
 # C0 and C1 controls other than \n and \t: NUL truncates text in the embedder, escapes reach terminals.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")

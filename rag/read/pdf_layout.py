@@ -26,7 +26,7 @@ import statistics
 import unicodedata
 from dataclasses import dataclass, field
 
-from .text import fold_forms
+from ..text import fold_forms
 
 _ARABIC = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe]")
 _STRONG_LTR = re.compile("[A-Za-z\u00c0-\u024f]")
