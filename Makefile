@@ -6,7 +6,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_DISABLE_TELEMETRY := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup index run ask test browser clean
+.PHONY: setup system system-run index run ask test clean
 
 setup: $(VENV)/.installed
 
@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-index: setup
+index: setup system-run
 	$(BIN)/rag index seeds
 
 run: index
@@ -25,11 +25,21 @@ run: index
 ask: index
 	$(BIN)/rag ask -i
 
-# Headless Chromium for the browser test, from Debian's packages (Playwright drives it; it never downloads a browser).
-browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+# Debian's packages: Tesseract with Arabic and English (OCR of scanned pages and images); for the tests,
+# headless Chromium (Playwright drives it; it never downloads a browser), the fonts and LibreOffice that
+# print the PDF producer matrix.
+SYSTEM_RUN := tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng
+SYSTEM_TEST := chromium fonts-noto-core fonts-hosny-amiri fonts-dejavu-core libreoffice-writer
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing $$missing (Debian)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+endef
+system-run:
+	$(call apt_install,$(SYSTEM_RUN))
+system:
+	$(call apt_install,$(SYSTEM_RUN) $(SYSTEM_TEST))
 
-test: setup browser
+test: setup system
 	$(BIN)/python -m pytest -q
 
 clean:
