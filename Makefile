@@ -20,6 +20,7 @@ index: setup system-run
 	$(BIN)/rag index seeds
 
 run: index
+	@echo "Starting the chat: open http://127.0.0.1:7860 in a browser once it says it is running (Ctrl-C stops it)"
 	$(BIN)/rag chat
 
 ask: index
