@@ -113,6 +113,9 @@ class Answer:
     translingual: bool = False
     # When an LLM was asked: what the citation check found (None for a purely extractive answer).
     verification: "Verification | None" = None
+    # An abstention that still shows the closest passages, saying plainly that none answers directly
+    # (abstained stays True: the question was not answered).
+    closest: bool = False
 
     def to_json(self) -> dict:
         data = {
@@ -123,6 +126,7 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "mode": self.mode,
             "support": self.support,
+            "closest": self.closest,
         }
         if self.verification is not None:
             data["verification"] = asdict(self.verification)
