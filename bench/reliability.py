@@ -152,6 +152,26 @@ def _pdf_flate_bomb() -> bytes:
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
                b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"]
+    return _pdf(objects)
+
+
+def page_pdf(pages: list[tuple[tuple[float, float, float, float], str]]) -> bytes:
+    """A PDF of one line of Helvetica text a page, each page with the MediaBox given (any numbers:
+    a 20000 pt square, a strip, an empty or inside-out box); a few hundred bytes."""
+    fonts = len(pages) * 2 + 3
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(len(pages))),
+                                                             len(pages))]
+    for n, (box, text) in enumerate(pages):
+        content = b"BT /F1 24 Tf 72 72 Td (%s) Tj ET" % text.encode("latin-1")
+        objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [%s] /Contents %d 0 R /Resources << /Font << /F1 %d 0 R >> >> >>"
+                    % (" ".join(f"{v:g}" for v in box).encode(), 4 + 2 * n, fonts),
+                    b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    return _pdf(objects)
+
+
+def _pdf(objects: list[bytes]) -> bytes:
     out, offsets = bytearray(b"%PDF-1.7\n"), []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))

@@ -211,6 +211,16 @@ VIEWER_MORE = "… {n} more characters · … {n} حرفاً أخرى"
 VIEWER_NOT_ON_PAGE = ("The quoted sentences could not be located on the page image; the text view marks them. · "
                       "تعذّر تحديد الجمل المقتبسة على صورة الصفحة؛ عرض النص يبرزها.")
 VIEWER_CANNOT_OPEN = "Cannot show {name}: {reason}"
+# Why a PDF page is shown as text only (ui/pdf_page.py): the page's own image is refused or failed.
+VIEWER_PAGE_NO_BOX = "This page has no drawable size; its text is below. · ليس لهذه الصفحة حجم يمكن رسمه؛ نصّها أدناه."
+VIEWER_PAGE_STRIP = "This page is too narrow a strip to draw; its text is below. · هذه الصفحة شريط أضيق من أن يُرسم؛ نصّها أدناه."
+VIEWER_PAGE_TOO_HEAVY = "This page's image is too large to send; its text is below. · صورة هذه الصفحة أكبر من أن تُرسل؛ نصّها أدناه."
+VIEWER_PAGE_FAILED = "This page could not be drawn ({detail}); its text is below. · تعذّر رسم هذه الصفحة ({detail})؛ نصّها أدناه."
+
+
+def viewer_page_slow(seconds: float) -> str:
+    return (f"This page took longer than {seconds:g} s to draw; its text is below. · "
+            f"استغرق رسم هذه الصفحة أكثر من {seconds:g} ثوانٍ؛ نصّها أدناه.")
 
 
 def docs_kept_both(name: str, saved_as: str) -> str:

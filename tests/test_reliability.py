@@ -4,13 +4,16 @@ in questions and terminal output, names that survive a rebuild from another fold
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from rag import Sanad, load_settings
+from rag import Sanad, load_settings, strings
 from rag.index_state import load_manifest
 from rag.store import VectorStore, open_client
 from rag.types import Chunk, Sentence
@@ -222,3 +225,87 @@ def test_a_folder_reached_through_a_symlink_is_the_same_documents(tmp_path):
     again = engine.index([tmp_path / "alias"])
     assert len(again.unchanged) == 2 and not again.added and not again.removed
     assert len(engine.documents()) == 2
+
+
+# The source viewer (issue 21, items 1 and 6) --------------------------------------------------------
+GIANT = "A giant page holds one short sentence about lighthouses."
+SECOND = "The second page tells of the keeper and his green lamp."
+STRIP = "A strip of paper fourteen thousand points long."
+
+
+@pytest.fixture(scope="module")
+def pdf_engine(tmp_path_factory):
+    """An index of PDFs whose page boxes are what a hostile file may say."""
+    from bench.reliability import page_pdf
+
+    folder = tmp_path_factory.mktemp("pdfs")
+    (folder / "giant.pdf").write_bytes(page_pdf([((0, 0, 20000, 20000), GIANT), ((0, 0, 595, 842), SECOND)]))
+    (folder / "strip.pdf").write_bytes(page_pdf([((0, 0, 14400, 10), STRIP)]))
+    (folder / "inside-out.pdf").write_bytes(page_pdf([((600, 800, -20, -30), "An inside out box of a page.")]))
+    engine = Sanad(load_settings(index_dir=tmp_path_factory.mktemp("pdf-index")))
+    report = engine.index([folder])
+    assert len(report.added) == 3, report
+    return engine
+
+
+def _view(engine, name: str, **fields) -> str:
+    from ui.reference import Reference
+    from ui.viewer import view
+
+    source = next(d.source for d in engine.documents() if d.source.endswith(name))
+    return view(engine, Reference(source, **fields).encode())
+
+
+def _image(html: str):
+    import base64
+    import io
+
+    from PIL import Image
+
+    found = re.search(r'<img src="data:image/png;base64,([^"]+)" width="(\d+)" height="(\d+)"', html)
+    if not found:
+        return None
+    png = base64.b64decode(found.group(1))
+    image = Image.open(io.BytesIO(png))
+    assert image.size == (int(found.group(2)), int(found.group(3)))
+    return image, len(png)
+
+
+def test_a_giant_page_is_drawn_small_with_its_sentence_boxed(pdf_engine):
+    """An 835-byte PDF of 20000 x 20000 pt became a 32000 x 32000 PNG (198 s, 7.1 GB, 4.6 MB of HTML)."""
+    from ui import pdf_page
+
+    document = pdf_engine.document(next(d.source for d in pdf_engine.documents() if d.source.endswith("giant.pdf")))
+    start = document.text.index(GIANT)
+    html = _view(pdf_engine, "giant.pdf", start=start, end=start + len(GIANT),
+                 highlights=((start, start + len(GIANT)),), page=1)
+    image, size = _image(html)
+    width, height = image.size
+    assert width * height <= pdf_page.MAX_PIXELS and max(width, height) <= pdf_page.MAX_SIDE
+    assert width == height  # scaled down, not cropped
+    assert size <= pdf_page.MAX_PNG_BYTES and len(html) < 2 * pdf_page.MAX_PNG_BYTES
+    assert html.count('class="sanad-box"') == 1 and GIANT in html
+
+
+def test_a_page_that_cannot_be_drawn_shows_its_text_and_says_why(pdf_engine, monkeypatch):
+    from ui import pdf_page
+
+    strip = _view(pdf_engine, "strip.pdf")
+    assert _image(strip) is None and 'data-view="text"' in strip
+    assert escape(strings.VIEWER_PAGE_STRIP.split(" · ")[0]) in strip and STRIP in strip
+    inside_out = _view(pdf_engine, "inside-out.pdf")
+    assert _image(inside_out) is not None  # PDFium puts the corners in order: a 620 x 830 pt page
+    monkeypatch.setattr(pdf_page, "RENDER_TIMEOUT_S", 0.001)  # the drawing process is killed
+    slow = _view(pdf_engine, "giant.pdf")
+    assert _image(slow) is None and escape(strings.viewer_page_slow(0.001).split(" · ")[0]) in slow and GIANT in slow
+
+
+def test_page_numbers_from_the_browser_are_checked(pdf_engine):
+    """p=-1 raised IndexError; p=0 drew page 1 titled "p. 0"."""
+    for page in (-1, 0):
+        html = _view(pdf_engine, "giant.pdf", page=page)
+        assert "sanad-notice" in html and _image(html) is None
+    second = _view(pdf_engine, "giant.pdf", page=2)
+    assert "p. 2" in second and _image(second)[0].size == (952, 1348)  # A4 at the usual scale
+    beyond = _view(pdf_engine, "giant.pdf", page=99)
+    assert "p. 99" not in beyond and "p. " not in beyond.split("</p>")[0] and _image(beyond)[0].size == (2000, 2000)

@@ -8,19 +8,36 @@ in either letter order, is that sentence.
 from __future__ import annotations
 
 import io
+import json
+import math
+import os
 import re
+import resource
+import subprocess
+import sys
+import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pypdfium2 as pdfium
-
-from rag.read import PDFIUM_LOCK
+from rag import strings
 from rag.text import normalize
 
 SCALE = 1.6  # ~950 px for an A4 page: sharp on a phone, light enough to send inline
+# A page's box is whatever its file says (an 835-byte PDF of 20000 x 20000 pt became a 32000 x 32000
+# image: 198 s, 7.1 GB), so the image is drawn smaller until it fits all of these.
+MAX_PIXELS = 4_000_000  # an A4 page at SCALE is 1.3 million
+MAX_SIDE = 4000  # pixels along the longer side
+MAX_PNG_BYTES = 3_000_000  # the image travels inline in the viewer's HTML, as base64
+MAX_ASPECT = 40  # a strip thinner than this would be a few pixels wide: its text view says more
+# Drawing runs in a child process with its own limits: PDFium decodes a page's images only to draw
+# them (the reader never does), and neither its time nor its memory can be bounded from inside.
+RENDER_TIMEOUT_S = 10.0
+RENDER_MEMORY_BYTES = 1 << 30  # address space of the drawing process
 _WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670]+")  # marks (tashkeel) are part of a word
 Box = tuple[float, float, float, float]  # left, top, width, height as fractions of the page
+_ONE_AT_A_TIME = threading.Lock()  # each drawing may take RENDER_MEMORY_BYTES: never two at once
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -32,21 +49,79 @@ class PageImage:
     located: int = 0  # how many of the sentences were found
 
 
+class PageNotShown(Exception):
+    """The page cannot be drawn within the limits; `reason` says why, in both languages."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def render_page(path: Path, number: int, sentences: list[str]) -> PageImage:
-    """Page `number` (1-based) of the PDF, with the boxes of `sentences` on it."""
-    with PDFIUM_LOCK:
-        return _render(path, number, sentences)
+    """Page `number` (1-based) of the PDF, with the boxes of `sentences` on it, drawn by a child
+    process within RENDER_TIMEOUT_S and RENDER_MEMORY_BYTES."""
+    request = json.dumps({"path": str(path), "page": number, "sentences": sentences}).encode()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+    with _ONE_AT_A_TIME:
+        try:
+            done = subprocess.run([sys.executable, "-m", "ui.pdf_page"], input=request, capture_output=True,
+                                  timeout=RENDER_TIMEOUT_S, cwd=ROOT, env=env)
+        except subprocess.TimeoutExpired:  # run() has killed it
+            raise PageNotShown(strings.viewer_page_slow(RENDER_TIMEOUT_S)) from None
+    head, _, png = done.stdout.partition(b"\n")
+    if done.returncode != 0 or not head:
+        # Out of memory under the limit, or PDFium refusing the page: the text view still works.
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        raise PageNotShown(strings.VIEWER_PAGE_FAILED.format(detail=last[:200]))
+    answer = json.loads(head)
+    if "refused" in answer:
+        raise PageNotShown(answer["refused"])
+    boxes = [tuple(box) for box in answer["boxes"]]
+    return PageImage(png, answer["width"], answer["height"], boxes, answer["located"])
+
+
+def _main() -> None:
+    """The drawing process: a request on stdin; a JSON line, then the PNG, on stdout."""
+    resource.setrlimit(resource.RLIMIT_AS, (RENDER_MEMORY_BYTES, RENDER_MEMORY_BYTES))
+    request = json.loads(sys.stdin.buffer.read())
+    try:
+        image = _render(Path(request["path"]), request["page"], request["sentences"])
+    except PageNotShown as refusal:
+        sys.stdout.buffer.write(json.dumps({"refused": refusal.reason}).encode() + b"\n")
+        return
+    head = {k: v for k, v in asdict(image).items() if k != "png"}
+    sys.stdout.buffer.write(json.dumps(head).encode() + b"\n" + image.png)
+
+
+def _scale(width: float, height: float) -> float:
+    """SCALE, or less for a page whose image would pass MAX_PIXELS or MAX_SIDE; a box that is empty,
+    inside out or a thin strip is refused."""
+    if not (math.isfinite(width) and math.isfinite(height)) or min(width, height) < 1:
+        raise PageNotShown(strings.VIEWER_PAGE_NO_BOX)
+    if max(width, height) / min(width, height) > MAX_ASPECT:
+        raise PageNotShown(strings.VIEWER_PAGE_STRIP)
+    return min(SCALE, math.sqrt(MAX_PIXELS / (width * height)), MAX_SIDE / max(width, height))
 
 
 def _render(path: Path, number: int, sentences: list[str]) -> PageImage:
+    import pypdfium2 as pdfium
+
     pdf = pdfium.PdfDocument(str(path))
     try:
+        if not 1 <= number <= len(pdf):
+            raise PageNotShown(strings.VIEWER_PAGE_NO_BOX)
         page = pdf[number - 1]
-        bitmap = page.render(scale=SCALE)
-        image = bitmap.to_pil()
-        out = io.BytesIO()
-        image.save(out, format="PNG")
         width, height = page.get_size()
+        scale = _scale(width, height)
+        for _ in range(3):  # a page of photographs or noise compresses badly: draw it smaller
+            image = page.render(scale=scale).to_pil()
+            out = io.BytesIO()
+            image.save(out, format="PNG")
+            if out.tell() <= MAX_PNG_BYTES:
+                break
+            scale *= 0.9 * math.sqrt(MAX_PNG_BYTES / out.tell())
+        else:
+            raise PageNotShown(strings.VIEWER_PAGE_TOO_HEAVY)
         textpage = page.get_textpage()
         boxes, located = [], 0
         words = _page_words(textpage)
@@ -136,3 +211,7 @@ def _closest_lines(bands: list[list], usual: float) -> list[list]:
         else:
             runs.append([band])
     return max(runs, key=lambda run: sum(right - left for _, _, spans in run for left, right in spans), default=[])
+
+
+if __name__ == "__main__":
+    _main()

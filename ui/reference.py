@@ -38,7 +38,7 @@ class Reference:
             start, end = (int(fields["s"]), int(fields["e"])) if "s" in fields else (None, None)
             spans = tuple(tuple(int(x) for x in span.split("-")) for span in fields["h"].split(",")) if "h" in fields else ()
             page = int(fields["p"]) if "p" in fields else None
-            if any(len(span) != 2 for span in spans):
+            if any(len(span) != 2 for span in spans) or (page is not None and page < 1):
                 return None
             return cls(fields["src"], start, end, spans, page)
         except (KeyError, ValueError):

@@ -16,7 +16,7 @@ from rag import Document, strings
 from rag.index_state import IndexProblem
 from rag.read import ReadError
 from rag.text import detect_language
-from ui.pdf_page import render_page
+from ui.pdf_page import PageNotShown, render_page
 from ui.reference import Reference
 from ui.render import bilingual, visible_name, where
 
@@ -41,13 +41,15 @@ def view(engine, encoded: str) -> str:
         return _notice(strings.VIEWER_CANNOT_OPEN.format(name=visible_name(reference.source), reason=reason))
     if reference.start is not None and not 0 <= reference.start < reference.end <= len(document.text):
         reference = Reference(reference.source)  # offsets from elsewhere: show the document from its start
+    if reference.page is not None and not 1 <= reference.page <= max(1, len(document.pages)):
+        reference = Reference(reference.source, reference.start, reference.end, reference.highlights)
     language = detect_language(document.text[:2000])
     page = _page_of(document, reference)
-    figure = _page_view(path, page or 1, document, reference) if path.suffix.lower() == ".pdf" else ""
+    figure, note = _page_view(path, page or 1, document, reference) if path.suffix.lower() == ".pdf" else ("", "")
     return (f'<div class="sanad-viewer" data-view="{"page" if figure else "text"}" role="region" '
             f'aria-label="{escape(strings.VIEWER_LABEL)}">'
             f'{_bar(reference, page, language, has_page=bool(figure))}{figure}'
-            f'<div class="sanad-doc">{_text_view(document, reference)}</div></div>')
+            f'<div class="sanad-doc">{note}{_text_view(document, reference)}</div></div>')
 
 
 def _page_of(document: Document, reference: Reference) -> int | None:
@@ -124,14 +126,15 @@ def _line(text: str, start: int, end: int, cuts: set[int], reference: Reference)
     return f'<p dir="auto"{css}>{"".join(parts)}</p>'
 
 
-def _page_view(path: Path, page: int, document: Document, reference: Reference) -> str:
+def _page_view(path: Path, page: int, document: Document, reference: Reference) -> tuple[str, str]:
+    """The page's image with the sentences' boxes, or else a note saying why the text stands alone."""
     start, end = document.pages[page - 1] if page <= len(document.pages) else (0, len(document.text))
     sentences = [document.text[max(a, start):min(b, end)] for a, b in reference.highlights if a < end and b > start]
     try:
         image = render_page(path, page, sentences)
-    except Exception as err:  # pdfium refusing a page the reader accepted: the text view still works
-        log.warning("cannot render page %s of %s: %s", page, path, err)
-        return ""
+    except PageNotShown as err:
+        log.warning("cannot render page %s of %s: %s", page, path, err.reason)
+        return "", f'<div class="sanad-more sanad-page-note">{bilingual(err.reason)}</div>'
     boxes = "".join(f'<span class="sanad-box" style="left:{100 * x:.3f}%;top:{100 * y:.3f}%;'
                     f'width:{100 * w:.3f}%;height:{100 * h:.3f}%"></span>' for x, y, w, h in image.boxes)
     missing = (f'<figcaption>{bilingual(strings.VIEWER_NOT_ON_PAGE)}</figcaption>'
@@ -140,7 +143,7 @@ def _page_view(path: Path, page: int, document: Document, reference: Reference) 
     alt = escape(f"{visible_name(Path(document.source).name)} · {page}")
     return (f'<figure class="sanad-page"><div class="sanad-page-frame">'
             f'<img src="data:image/png;base64,{source}" width="{image.width}" height="{image.height}" alt="{alt}">'
-            f'{boxes}</div>{missing}</figure>')
+            f'{boxes}</div>{missing}</figure>', "")
 
 
 def _notice(text: str) -> str:
