@@ -71,6 +71,12 @@ class QuestionRow:
     # whether the answer holds a gold answer in the question's own language (None: the set has none).
     verification: Verification | None = None
     has_reader_gold: bool | None = None
+    # The gold fact in the answer, in the document's language or the reader's (never when it abstained);
+    # whether an abstention showed the closest passages; the set's kind and split, if it gives them.
+    right: bool = False
+    closest: bool = False
+    kind: str | None = None
+    split: str | None = None
 
     @property
     def first_relevant_rank(self) -> int | None:
@@ -91,6 +97,10 @@ class QuestionRow:
             "translingual": self.translingual,
             "latency_ms": round(self.latency_ms, 1),
             "answer_has_reader_gold": self.has_reader_gold,
+            "right_answer": self.right if self.answerable else None,
+            "closest": self.closest,
+            "kind": self.kind,
+            "split": self.split,
             "verification": asdict(self.verification) if self.verification is not None else None,
             "answer": self.answer,
             "citations": [{**asdict(c), "quotes": list(c.quotes)} for c in self.citations],
@@ -156,6 +166,45 @@ def answer_has_reader_gold(rows: Sequence[QuestionRow]) -> float | None:
     return _mean([bool(row.has_reader_gold) for row in rows if row.answerable and row.has_reader_gold is not None])
 
 
+def right_answer(rows: Sequence[QuestionRow]) -> float | None:
+    """Share of answerable questions whose answer holds the gold fact, in the document's language or
+    the reader's; an abstention (closest passages included) counts as a miss."""
+    return _mean([row.right for row in rows if row.answerable])
+
+
+KINDS = ("same-language", "cross-language", "in-topic", "off-topic")
+
+
+def by_kind(rows: Sequence[QuestionRow]) -> dict[str, dict[str, dict[str, float | int | None]]]:
+    """For sets that mark kinds: split ("tune", "blind", "all") -> kind (and kind/question language for
+    the answerable ones) -> n, right_answer, false_abstain (answerable) or abstained (unanswerable),
+    and closest (share of abstentions that showed the closest passages)."""
+    splits = {"all": list(rows)}
+    for split in sorted({row.split for row in rows if row.split}):
+        splits[split] = [row for row in rows if row.split == split]
+    result = {}
+    for split, chosen in splits.items():
+        groups: dict[str, list[QuestionRow]] = {}
+        for kind in KINDS:
+            of_kind = [row for row in chosen if row.kind == kind]
+            if not of_kind:
+                continue
+            groups[kind] = of_kind
+            if kind in ("same-language", "cross-language"):
+                for lang in LANGUAGES:
+                    groups[f"{kind}/{lang}"] = [row for row in of_kind if row.language == lang]
+        result[split] = {name: _kind_summary(group) for name, group in groups.items() if group}
+    return result
+
+
+def _kind_summary(rows: Sequence[QuestionRow]) -> dict[str, float | int | None]:
+    abstentions = [row for row in rows if row.abstained]
+    values = {"n": len(rows), "right_answer": right_answer(rows), "hit@5": hit_at(rows, 5),
+              "false_abstain": false_abstain(rows), "abstained": abstained(rows),
+              "closest": _mean([row.closest for row in abstentions]) if abstentions else None}
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
+
+
 LLM_METRICS = ("llm_answered", "answer_language_rate", "supported_sentence_rate", "citation_recall_llm",
                "citation_precision_llm", "llm_fallback", "llm_refused_unanswerable", "first_token_ms_p50",
                "first_token_ms_p95")
@@ -203,6 +252,7 @@ def summarize(rows: Sequence[QuestionRow]) -> dict[str, float | int | None]:
     values["abstained"] = abstained(rows)
     values["false_abstain"] = false_abstain(rows)
     values["answer_has_reader_gold"] = answer_has_reader_gold(rows)
+    values["right_answer"] = right_answer(rows)
     if any(row.verification is not None for row in rows):
         values.update(llm_metrics(rows))
     values["latency_ms_p50"] = float(np.percentile(latencies, 50)) if latencies else None
@@ -234,5 +284,7 @@ class Run:
         return {lang: summarize([row for row in self.rows if row.language == lang]) for lang in LANGUAGES}
 
     def to_json(self) -> dict:
-        return {"summary": self.summary(), "by_language": self.by_language(),
-                "questions": [row.to_json() for row in self.rows]}
+        data = {"summary": self.summary(), "by_language": self.by_language()}
+        if any(row.kind for row in self.rows):
+            data["by_kind"] = by_kind(self.rows)
+        return {**data, "questions": [row.to_json() for row in self.rows]}

@@ -7,10 +7,10 @@ from typing import Sequence
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .metrics import LANGUAGES, LLM_METRICS, Run, hit_at
+from .metrics import LANGUAGES, LLM_METRICS, Run, by_kind, hit_at
 
 METRICS = ("n", "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "answer_has_gold", "citation_precision",
-           "abstained", "false_abstain", "answer_has_reader_gold", "latency_ms_p50", "latency_ms_p95")
+           "abstained", "false_abstain", "answer_has_reader_gold", "right_answer", "latency_ms_p50", "latency_ms_p95")
 MAX_MISSES = 30  # the report lists this many; the JSON keeps them all
 
 
@@ -25,6 +25,31 @@ def console_table(runs: Sequence[Run]) -> str:
         cells = [cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)]
         lines.append("  ".join(cells))
     return "\n".join(lines)
+
+
+KIND_COLUMNS = ("n", "right_answer", "hit@5", "false_abstain", "abstained", "closest")
+
+
+def kinds_table(run: Run) -> str:
+    """One block per split (all, then each split the set marks): a row per kind, and per kind and
+    question language for the answerable kinds."""
+    lines = []
+    for split, kinds in by_kind(run.rows).items():
+        lines.append(f"[{split}]".ljust(24) + "".join(c.rjust(14) for c in KIND_COLUMNS))
+        for kind, values in kinds.items():
+            lines.append(f"  {kind}".ljust(24) + "".join(_cell(c, values.get(c)).rjust(14) for c in KIND_COLUMNS))
+    return "\n".join(lines)
+
+
+def kinds_markdown(run: Run) -> list[str]:
+    lines = []
+    for split, kinds in by_kind(run.rows).items():
+        lines += [f"### {split}", "", "| kind | " + " | ".join(KIND_COLUMNS) + " |",
+                  "|---|" + "---:|" * len(KIND_COLUMNS)]
+        lines += ["| " + kind + " | " + " | ".join(_cell(c, v.get(c)) for c in KIND_COLUMNS) + " |"
+                  for kind, v in kinds.items()]
+        lines.append("")
+    return lines
 
 
 def write_markdown(path: Path, runs: Sequence[Run], config: dict) -> None:
@@ -52,6 +77,8 @@ def write_markdown(path: Path, runs: Sequence[Run], config: dict) -> None:
         summaries = [run.by_language()[lang] for run in runs]
         if summaries[0]["n"]:
             lines += [f"## Questions in {lang}", "", *_markdown_table([run.retriever for run in runs], summaries), ""]
+    if any(row.kind for row in first.rows):
+        lines += ["## By kind", "", *kinds_markdown(first)]
     lines += _misses(first)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -3,6 +3,8 @@
 A set is JSON lines: {"id", "question", "answers": [...], "evidence": [...], "answerable": true}, and
 optionally "answers_en" / "answers_ar": the gold answers in that language too (an English question over
 an Arabic library has Arabic gold answers; an LLM answers it in English).
+Optional too: "kind" (same-language, cross-language, in-topic, off-topic) and "split" (tune or
+blind): `rag eval` then reports each kind in each split apart (eval/natural/questions.jsonl).
 A retrieved chunk is relevant when it holds one of the evidence strings (in search form), so the
 scores do not depend on how the documents were chunked.
 """
@@ -28,7 +30,7 @@ from rag.retrieve import RETRIEVERS
 from rag.text import detect_language
 
 from .metrics import CitationRow, QuestionRow, Run, contains_any, search_form, strip_markers
-from .report import console_table, write_markdown
+from .report import console_table, kinds_table, write_markdown
 
 CACHE = Path(__file__).parent / "cache"
 DEPTH = 10  # hits ranked per question: the deepest k the metrics use, and what ask() itself retrieves
@@ -42,6 +44,8 @@ class Item:
     evidence: tuple[str, ...] = ()
     answerable: bool = True
     translated_answers: tuple[str, ...] = ()  # "answers_en" and "answers_ar"
+    kind: str | None = None  # same-language, cross-language, in-topic, off-topic
+    split: str | None = None  # tune, blind (never looked at while tuning)
 
     @cached_property
     def reader_answer_forms(self) -> tuple[str, ...] | None:
@@ -51,6 +55,11 @@ class Item:
         forms = tuple(search_form(a) for a in self.answers + self.translated_answers
                       if not re.search(r"[^\W\d_]", a) or detect_language(a) == language)
         return forms or None
+
+    @cached_property
+    def any_answer_forms(self) -> tuple[str, ...]:
+        """Gold answers in the document's language or the reader's, in search form: a right answer holds one."""
+        return tuple(search_form(a) for a in self.answers + self.translated_answers)
 
     @cached_property
     def evidence_forms(self) -> tuple[str, ...]:
@@ -87,6 +96,8 @@ def _item(data: dict) -> Item:
         evidence=tuple(map(str, data.get("evidence", []))),
         answerable=bool(data.get("answerable", True)),
         translated_answers=tuple(map(str, data.get("answers_en", []) + data.get("answers_ar", []))),
+        kind=None if data.get("kind") is None else str(data["kind"]),
+        split=None if data.get("split") is None else str(data["split"]),
     )
     if item.answerable and not item.evidence:
         raise ValueError(f"answerable question {item.id!r} has no evidence to judge retrieval by")
@@ -128,6 +139,10 @@ def score(item: Item, answer: Answer, hits: Sequence[Hit], latency_ms: float) ->
         verification=answer.verification,
         has_reader_gold=None if reader_gold is None else (
             not answer.abstained and contains_any(strip_markers(answer.text), reader_gold)),
+        right=not answer.abstained and contains_any(strip_markers(answer.text), item.any_answer_forms),
+        closest=answer.closest,
+        kind=item.kind,
+        split=item.split,
     )
 
 
@@ -171,6 +186,8 @@ def run_from_cli(engine, args) -> int:
                   "seconds": round(report.seconds, 1)},
     }
     print(console_table(runs))
+    if any(row.kind for row in runs[0].rows):
+        print(kinds_table(runs[0]))
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps(results_json(runs, config), ensure_ascii=False, indent=1), encoding="utf-8")
