@@ -20,6 +20,11 @@ ANSWER_LEAD_QUOTED_IN: dict[Language, dict[Language, str]] = {
     "en": {"ar": "From the documents (quoted in Arabic):", "en": "From the documents (quoted in English):"},
     "ar": {"en": "بحسب المستندات (مقتبس بالإنجليزية):", "ar": "بحسب المستندات (مقتبس بالعربية):"},
 }
+# Below the abstention floor but near it: the closest passages, saying plainly that none answers.
+CLOSEST_LEAD: dict[Language, str] = {
+    "en": "No passage answers this directly. The closest passages say:",
+    "ar": "لا يجيب أي مقطع عن هذا السؤال مباشرة. أقرب ما في المستندات:",
+}
 QUESTION_TOO_LONG: dict[Language, str] = {
     "en": "That question is too long ({n} characters; the limit is {limit}). Please ask it in fewer words.",
     "ar": "السؤال طويل جداً ({n} حرفاً، والحد {limit}). من فضلك اختصره.",
