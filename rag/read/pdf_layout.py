@@ -39,9 +39,11 @@ _PAGE_NUMBER = re.compile(r"^\W*(?:page|p\.|صفحة|الصفحة)?\s*\d+\s*(?:(
 HYPHEN = "\x02"  # a hyphen at a line end, until the whole text shows whether the word is hyphenated
 _DOUBLE_OPEN = re.compile(r"\(([^()\n]{1,80})\((?!\w)")
 _MIRRORED = str.maketrans("<>«»", "><»«")  # brackets are placed by position instead (visual_to_logical)
+_INSIDE_BRACKETS = re.compile(r"(?<=[(\[{]) +(?=\S)|(?<=\S) +(?=[)\]}])")
 _BRACKETS = {b: pair for pair in ("()", "[]", "{}") for b in pair}
 # Between two words of the content stream, any visible gap is a space; within one, only a gap wider
 # than a space (text laid out word by word without space glyphs).
+SPACE_OVERLAP = 0.1  # kerning may pull a word's first glyph over the space before it
 SPACE_GAP = 0.2
 WIDE_GAP = 0.3
 BOUNDARY_GAP = 0.25  # the same where Arabic meets a bracket, digit or Latin letter: no letter's shape widens it
@@ -77,19 +79,19 @@ def page_lines(textpage, page_height: float) -> list[Line]:
 
     handle = textpage.raw
     glyphs = []  # (x origin, y origin, size, ink left, ink right, char, is_mark, ink centre, stream index)
-    spaces: list[tuple[int, float]] = []  # space glyphs of the content stream: (stream index, y origin)
+    spaces: list[tuple[int, float, float, bool]] = []  # spaces: (stream index, x origin, y origin, PDFium's own)
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))  # the glyph's ink box
     ox, oy = ctypes.c_double(), ctypes.c_double()
     for i in range(raw.FPDFText_CountChars(handle)):
-        if raw.FPDFText_IsGenerated(handle, i) == 1:
-            continue  # PDFium's guessed spaces and line breaks; we place our own
         code = raw.FPDFText_GetUnicode(handle, i)
         if code in (0, 0xFFFE, 0xFFFF) or not 0 < code < 0x110000:
             continue
         char = chr(code)
+        if raw.FPDFText_IsGenerated(handle, i) == 1 and char != " ":
+            continue  # PDFium's line breaks; lines are placed by their baselines
         if char.isspace():
             raw.FPDFText_GetCharOrigin(handle, i, ctypes.byref(ox), ctypes.byref(oy))
-            spaces.append((i, oy.value))
+            spaces.append((i, ox.value, oy.value, raw.FPDFText_IsGenerated(handle, i) == 1))
             continue
         if code == 2 or raw.FPDFText_IsHyphen(handle, i) == 1:
             char = HYPHEN  # PDFium's code for a hyphen that ends a line
@@ -116,7 +118,7 @@ def page_lines(textpage, page_height: float) -> list[Line]:
     return lines
 
 
-def _line(row: list[tuple], spaces: list[tuple[int, float]]) -> Line | None:
+def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Line | None:
     # Visual order, left to right. The characters of one ligature glyph share an origin, and PDFium
     # gives each a slice of the glyph's box in visual order, so the ink centre orders them too.
     # A combining mark drawn over its letter belongs to it; one that PDFium gives a slice of a
@@ -140,18 +142,31 @@ def _line(row: list[tuple], spaces: list[tuple[int, float]]) -> Line | None:
     # Chromium also writes a space glyph where it starts a run for a raised letter (one carrying a
     # mark, as in برسمٍ or عادةً, a fraction of a point up); only spaces on the line's baseline
     # separate words.
-    separators = [i for i, y in spaces if abs(y - baseline) < 0.02 * size]
+    # Word spaces are read from the stream, where the writer put them or PDFium guessed them from the
+    # glyphs' advances (it knows the font's own space width): two neighbouring glyphs with exactly one
+    # space between them in the stream are two words, whatever their ink gap (Noto Serif's "of the"
+    # leaves 0.14 em). Their positions cannot say it: a right-to-left writer may put a space's
+    # origin anywhere on the line. Glyphs further apart in the stream (a run of its own for a raised
+    # letter, as in أيضاً) are two words if there is a space between them and a visible gap; but
+    # fpdf2 writes a line's final stop after the line's other words, so a stop with several spaces
+    # between it and its neighbour in the stream is judged by the gap alone.
+    separators = sorted(i for i, _, y, _ in spaces if abs(y - baseline) < 0.02 * size)
+    mixed = any(_ARABIC.match(t[0]) for t in tokens)
     spaced: list[str] = []
     for k, token in enumerate(tokens):
         if k:
             gap = token[1] - tokens[k - 1][2]
             lo, hi = sorted((token[3], tokens[k - 1][3]))
-            # fpdf2 emits a line's final full stop or comma apart from its words, so other words' spaces
-            # lie between them in the stream: there the stream cannot tell, and the gap alone decides.
-            apart = hi - lo > 4 and (tokens[k - 1][0] in _STOPS or token[0] in _STOPS)
-            separated = not apart and bisect.bisect_right(separators, lo) < bisect.bisect_left(separators, hi)
+            between = bisect.bisect_left(separators, hi) - bisect.bisect_right(separators, lo)
+            apart = between > 1 and (tokens[k - 1][0] in _STOPS or token[0] in _STOPS)
+            # Chromium and fpdf2 place a space beside a quote mark or bracket in a right-to-left line
+            # by an order of their own (Calabriae" (" written as Calabriae "(" in the stream), so
+            # there, a stream space needs a visible gap too.
+            neutral = mixed and not (token[0][0].isalnum() and tokens[k - 1][0][0].isalnum())
+            separated = ((between == 1 and gap > (SPACE_GAP if neutral else -SPACE_OVERLAP) * size)
+                         or (between > 1 and not apart and gap > SPACE_GAP * size))
             boundary = bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
-            if gap > (BOUNDARY_GAP if boundary else WIDE_GAP) * size or (separated and gap > SPACE_GAP * size):
+            if separated or gap > (BOUNDARY_GAP if boundary else WIDE_GAP) * size:
                 spaced.append(" ")
         spaced.append(token[0])
     arabic = sum(bool(_ARABIC.match(t)) for t in spaced)
@@ -173,6 +188,12 @@ def _directions(lines: list[Line]) -> None:
             line.rtl = sum(near) > 0
         line.text = fold_forms("".join(visual_to_logical(line.visual, line.rtl)))
         line.stored = fold_forms("".join(line.visual)) if line.rtl else ""
+
+
+def _tidy_brackets(text: str) -> str:
+    """No space inside brackets: Chromium writes the space before a bracket that opens a Latin
+    quotation in an Arabic line beside the Latin word, so the stream puts it inside: "( Thomas"."""
+    return _INSIDE_BRACKETS.sub("", text)
 
 
 def _article_score(text: str) -> int:
@@ -396,7 +417,7 @@ def read_blocks(document) -> tuple[list[Block], str]:
         blocks.extend(here)
     for block in blocks:
         if _ARABIC.search(block.text):  # a closing bracket mirrored twice: "(Thomas Hale(" in an Arabic line
-            block.text = _DOUBLE_OPEN.sub(r"(\1)", block.text)
+            block.text = _tidy_brackets(_DOUBLE_OPEN.sub(r"(\1)", block.text))
     try:
         title = (document.get_metadata_dict().get("Title") or "").strip()
     except Exception:  # metadata is optional and sometimes malformed
