@@ -129,6 +129,7 @@ def _compose(question: str, language: Language, hits: Sequence[Hit],
             end=hits[i].chunk.end,
             score=round(max(score for j, _, _, score in picked if j == i), 4),
             page=hits[i].chunk.page,
+            ocr=hits[i].chunk.ocr,
             highlights=tuple(sorted((s.start, s.end) for j, s, _, _ in picked if j == i)),
         )
         for i, n in numbers.items()

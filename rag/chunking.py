@@ -104,6 +104,7 @@ def _make_chunk(doc: Document, start: int, end: int, context: str, body: int) ->
         end=end,
         page=doc.page_at(start),
         heading=context,
+        ocr=doc.read_by_ocr(start, end),
         body=body,
     )
 

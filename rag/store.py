@@ -188,7 +188,8 @@ class VectorStore:
         self._chunks.add(
             [c.id for c in chunks], [c.text for c in chunks], vectors,
             [{"doc_id": c.doc_id, "source": c.source, "start": c.start, "end": c.end, "page": c.page or 0,
-              "heading": c.heading, "text_sha": sha, "run": run, "content": has_content(c.text)}
+              "heading": c.heading, "text_sha": sha, "run": run, "content": has_content(c.text),
+              "ocr": c.ocr}
              for c, sha in zip(chunks, text_shas)],
             [c.doc_id for c in chunks],
         )
@@ -254,7 +255,7 @@ class VectorStore:
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                 out[cid] = Chunk(id=cid, doc_id=meta["doc_id"], source=meta["source"], text=text,
                                  start=int(meta["start"]), end=int(meta["end"]), page=int(meta["page"]) or None,
-                                 heading=meta.get("heading", ""))
+                                 heading=meta.get("heading", ""), ocr=bool(meta.get("ocr", False)))
         return out
 
     def sentence_counts(self, chunk_ids: Sequence[str]) -> dict[str, int]:

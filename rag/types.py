@@ -19,6 +19,19 @@ class Block:
 
 
 @dataclass(frozen=True)
+class WordBox:
+    """A word read by OCR: where it is in the document text, and where on its page image."""
+
+    start: int  # offsets into the document text
+    end: int
+    page: int  # 1-based, as Document.page_at counts
+    left: float  # fractions of the page's width and height, from its top left corner
+    top: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
 class Document:
     id: str  # stable: derived from the source path, so re-reading a file keeps its id
     source: str
@@ -29,6 +42,14 @@ class Document:
     pages: tuple[tuple[int, int], ...] = ()  # (start, end) char ranges, one per PDF page
     blocks: tuple[Block, ...] = ()  # the reader's layout; empty: chunking infers it from the text
     title: str = ""  # from the file's own markup or metadata, when it names itself
+    # Pages (1-based) whose text OCR read from an image (a scan, a photo), and the words it read on them.
+    ocr_pages: tuple[int, ...] = ()
+    words: tuple[WordBox, ...] = ()
+
+    def read_by_ocr(self, start: int, end: int) -> bool:
+        """Whether any of text[start:end] lies on a page that OCR read."""
+        return any(self.pages[n - 1][0] < end and start < self.pages[n - 1][1] for n in self.ocr_pages
+                   if n <= len(self.pages))
 
     def page_at(self, offset: int) -> int | None:
         for number, (start, end) in enumerate(self.pages, 1):
@@ -50,6 +71,7 @@ class Chunk:
     # Sources. (Embedding and searching it with the passage did not help: README "Documents".)
     heading: str = ""
     body: int = 0  # offset in text where the passage starts after its own heading lines (never quoted)
+    ocr: bool = False  # read by OCR from a page image: it may misspell what the page says
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,7 @@ class Citation:
     score: float
     page: int | None = None
     highlights: tuple[tuple[int, int], ...] = ()  # cited sentences, as spans inside `text`
+    ocr: bool = False  # the passage was read by OCR from a page image (a scan, a photo)
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -186,6 +186,6 @@ class Composer:
         for passage, n in self.numbers.items():
             chunk = self.hits[passage].chunk
             out.append(Citation(n=n, source=chunk.source, text=chunk.text, start=chunk.start, end=chunk.end,
-                                score=round(self.scores[passage], 4), page=chunk.page,
+                                score=round(self.scores[passage], 4), page=chunk.page, ocr=chunk.ocr,
                                 highlights=tuple(sorted(self.highlights[passage]))))
         return tuple(out)
