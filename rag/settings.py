@@ -56,6 +56,11 @@ class Settings:
     # which then only caches this instance's lexical index.
     chroma_url: str | None = None
     chroma_timeout: float = 30.0  # seconds before a server that stopped answering is reported
+    # The chat (`rag chat`): addresses of reverse proxies in front of it (IPs or networks such as
+    # 10.0.0.0/8; $SANAD_TRUSTED_PROXIES, comma-separated). Only requests from these may say whom they
+    # forward (X-Forwarded-For); anyone else's header is ignored, or one client could pass for many
+    # and escape the limit on failed logins. Empty: no proxy, the connecting address is the client.
+    trusted_proxies: tuple[str, ...] = ()
     # Answering with the user's LLM (rag/llm.py): "extractive" (no LLM), "ollama:MODEL",
     # "openai:MODEL" or "llamacpp:PATH.gguf"; $SANAD_LLM, --llm.
     llm: str = "extractive"
@@ -105,6 +110,8 @@ def load_settings(preset: str | None = None, **overrides) -> Settings:
         settings = settings.with_(chroma_url=env_url)
     if env_llm := os.environ.get("SANAD_LLM"):
         settings = settings.with_(llm=env_llm)
+    if env_proxies := os.environ.get("SANAD_TRUSTED_PROXIES"):
+        settings = settings.with_(trusted_proxies=tuple(p.strip() for p in env_proxies.split(",") if p.strip()))
     if overrides.get("index_dir") is not None:
         overrides["index_dir"] = Path(overrides["index_dir"])
     return settings.with_(**overrides)

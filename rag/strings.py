@@ -193,6 +193,7 @@ AUTH_REQUIRED = (
     "to require a login, or use --host 127.0.0.1"
 )
 AUTH_MALFORMED = "rag chat: SANAD_AUTH must look like user:password, with neither part blank"
+PROXY_MALFORMED = "rag chat: SANAD_TRUSTED_PROXIES: {value!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)"
 CHAT_RUNNING = "Sanad chat: {url} (Ctrl-C stops it)"
 
 # Source viewer and uploads (chat) ----------------------------------------------------------------
@@ -231,6 +232,16 @@ def viewer_page_slow(seconds: float) -> str:
 def docs_kept_both(name: str, saved_as: str) -> str:
     return (f"{name}: another document of this name is already here; both are kept, this one as {saved_as} · "
             f"يوجد مستند آخر بهذا الاسم؛ احتُفظ بالاثنين، وحُفظ هذا باسم {saved_as}")
+
+
+def docs_already_here(name: str, existing: str) -> str:
+    return (f"{name}: the same content is already here as {existing}; not added again · "
+            f"{name}: المحتوى نفسه موجود من قبل باسم {existing}؛ لم يُضف مرة أخرى")
+
+
+def upload_interrupted(name: str) -> str:
+    return (f"{name}: its upload was interrupted before it was indexed, so it was removed; upload it again · "
+            f"انقطع رفع {name} قبل فهرسته فحُذف؛ ارفعه مرة أخرى")
 
 # Answers from the user's LLM (rag/llm.py, rag/verify.py) ----------------------------------------------
 LLM_UNKNOWN = ("unknown answerer {spec!r}: use 'extractive', 'ollama:MODEL', 'openai:MODEL' "

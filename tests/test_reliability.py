@@ -4,9 +4,11 @@ in questions and terminal output, names that survive a rebuild from another fold
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
@@ -309,3 +311,121 @@ def test_page_numbers_from_the_browser_are_checked(pdf_engine):
     assert "p. 2" in second and _image(second)[0].size == (952, 1348)  # A4 at the usual scale
     beyond = _view(pdf_engine, "giant.pdf", page=99)
     assert "p. 99" not in beyond and "p. " not in beyond.split("</p>")[0] and _image(beyond)[0].size == (2000, 2000)
+
+
+# The chat's login behind a proxy (issue 21, item 3) ------------------------------------------------
+@contextmanager
+def _chat(tmp_path: Path, **launch_args):
+    """The real chat app, served on a free port over a small index."""
+    from ui.app import build_app, launch
+
+    engine = Sanad(load_settings(index_dir=tmp_path / "index", uploads_dir=tmp_path / "uploads"))
+    engine.index([_docs(tmp_path / "docs")])
+    demo = build_app(engine)
+    try:
+        yield launch(demo, port=None, block=False, **launch_args)
+    finally:
+        demo.close()
+
+
+def _login(url: str, password: str, address: str = "127.0.0.1", forwarded: str | None = None) -> int:
+    import httpx
+
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=address)) as http:
+        return http.post(f"{url}login", data={"username": "ana", "password": password}, headers=headers).status_code
+
+
+def test_a_forwarded_address_counts_only_from_a_named_proxy(tmp_path):
+    """After five failures from 127.0.0.1, `X-Forwarded-For: 10.0.0.N` made every attempt a new client."""
+    from ui.login import FREE_FAILURES
+
+    with _chat(tmp_path / "direct", auth=("ana", "s3cret")) as url:
+        assert [_login(url, "guess") for _ in range(FREE_FAILURES)] == [400] * FREE_FAILURES
+        assert [_login(url, "s3cret", forwarded=f"10.0.0.{n}") for n in range(1, 6)] == [429] * 5
+    with _chat(tmp_path / "proxied", auth=("ana", "s3cret"), trusted_proxies=("127.0.0.1",)) as url:
+        # Behind the named proxy its clients are told apart ...
+        assert [_login(url, "guess", forwarded="10.0.0.1") for _ in range(FREE_FAILURES)] == [400] * FREE_FAILURES
+        assert _login(url, "s3cret", forwarded="10.0.0.1") == 429
+        assert _login(url, "s3cret", forwarded="10.0.0.2") == 200
+        # ... but any other address is itself, whatever it forwards.
+        tries = [_login(url, "guess", "127.0.0.2", forwarded=f"10.0.1.{n}") for n in range(FREE_FAILURES + 1)]
+        assert tries == [400] * FREE_FAILURES + [429]
+
+
+def test_trusted_proxies_come_from_the_environment_and_are_checked(monkeypatch):
+    from ui.login import trust_proxies
+
+    monkeypatch.setenv("SANAD_TRUSTED_PROXIES", " 127.0.0.1, 10.0.0.0/8 ,")
+    assert load_settings().trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    with pytest.raises(ValueError, match="'proxy.example' is not an IP address or network"):
+        trust_proxies(("proxy.example",))
+    trust_proxies(())
+    assert os.environ["FORWARDED_ALLOW_IPS"] == ""  # uvicorn's default would trust loopback
+
+
+# Uploads (issue 21, items 7 and 8) ------------------------------------------------------------------
+def test_content_already_indexed_is_not_uploaded_again_under_another_name(tmp_path):
+    from ui.uploads import accept_uploads, indexed_documents
+
+    engine = Sanad(load_settings(index_dir=tmp_path / "index"))
+    engine.index([_docs(tmp_path / "docs")])
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "birds.txt").write_bytes((tmp_path / "docs" / "penguins.txt").read_bytes())
+    (incoming / "new.txt").write_text("Basalt columns form when thick lava cools slowly.", encoding="utf-8")
+    (incoming / "new-copy.txt").write_bytes((incoming / "new.txt").read_bytes())
+    uploads = tmp_path / "uploads"
+    placed = accept_uploads([str(incoming / n) for n in ("birds.txt", "new.txt", "new-copy.txt")], uploads, 1.0,
+                            indexed_documents(engine))
+    assert [p.name for p in placed.paths] == ["new.txt"] and not placed.refused
+    penguins = next(d.source for d in engine.documents() if d.source.endswith("penguins.txt"))
+    assert placed.notes == [strings.docs_already_here("birds.txt", penguins),
+                            strings.docs_already_here("new-copy.txt", "new.txt")]
+    assert "birds.txt" in placed.notes[0].split(" · ")[1] and "penguins.txt" in placed.notes[0].split(" · ")[1]
+    assert sorted(p.name for p in uploads.iterdir() if not p.name.startswith(".")) == ["new.txt"]
+
+
+UPLOADER = """
+import sys
+from pathlib import Path
+from rag import Sanad, load_settings
+from ui.uploads import accept_uploads, indexed_documents
+engine = Sanad(load_settings(index_dir=Path(sys.argv[1]), uploads_dir=Path(sys.argv[2])))
+placed = accept_uploads([sys.argv[3]], engine.settings.uploads_dir, 50.0, indexed_documents(engine))
+print("placed", flush=True)
+engine.index(placed.paths)  # as the chat's upload does; killed meanwhile
+"""
+
+
+def test_an_upload_killed_while_indexing_is_removed_when_the_chat_starts(tmp_path, capsys):
+    """A chat killed while indexing an upload left the file in uploads/, neither indexed nor listed."""
+    import socket
+    import time
+    from argparse import Namespace
+
+    from ui.app import run_from_cli
+
+    index_dir, uploads = tmp_path / "index", tmp_path / "uploads"
+    engine = Sanad(load_settings(index_dir=index_dir, uploads_dir=uploads))
+    engine.index([_docs(tmp_path / "docs")])
+    big = tmp_path / "long-report.txt"
+    big.write_text("\n\n".join(f"Paragraph {i} of the long report describes survey station {i * 7} in detail."
+                               for i in range(3000)), encoding="utf-8")
+    child = subprocess.Popen([sys.executable, "-c", UPLOADER, str(index_dir), str(uploads), str(big)], cwd=ROOT,
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "placed"
+    time.sleep(0.5)
+    child.kill()
+    child.wait()
+    assert (uploads / "long-report.txt").is_file()
+    assert "long-report.txt" not in {Path(d.source).name for d in engine.documents()}
+
+    with socket.socket() as holder:  # the chat starts, clears up, then finds its port taken and stops
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        code = run_from_cli(engine, Namespace(host="127.0.0.1", port=holder.getsockname()[1]))
+    assert code == 2
+    assert strings.upload_interrupted("long-report.txt") in capsys.readouterr().err
+    assert not any(uploads.iterdir())  # the file, its mark and any temporary

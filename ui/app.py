@@ -23,8 +23,8 @@ from rag.index_state import IndexMissing, IndexProblem
 from rag.read import SUPPORTED, ReadError
 from rag.text import detect_language
 from ui import render, viewer
-from ui.login import LoginThrottle, chat_auth
-from ui.uploads import accept_uploads, discard
+from ui.login import LoginThrottle, chat_auth, trust_proxies
+from ui.uploads import accept_uploads, discard, indexed_documents, recover
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def _upload_handler(engine):
             if not files:
                 return [strings.DOCS_NO_FILES]
             settings = engine.settings
-            placed = accept_uploads(files, settings.uploads_dir, settings.max_file_mb)
+            placed = accept_uploads(files, settings.uploads_dir, settings.max_file_mb, indexed_documents(engine))
             report = IndexReport()
             try:
                 if placed.paths:
@@ -272,9 +272,10 @@ def _docs_tab(engine, demo: gr.Blocks) -> None:
 
 # Serving -------------------------------------------------------------------------------------------
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, auth: tuple[str, str] | None = None,
-           block: bool = True, max_file_mb: float | None = None) -> str:
+           block: bool = True, max_file_mb: float | None = None, trusted_proxies: tuple[str, ...] = ()) -> str:
     """Starts the server and returns its local URL; with block=False it keeps running until demo.close().
     port=None takes the first free port from 7860 on."""
+    trust_proxies(trusted_proxies)
     demo.queue()
     _, url, _ = demo.launch(
         server_name=host, server_port=port, auth=auth, share=False, prevent_thread_lock=True, quiet=True,
@@ -305,12 +306,16 @@ def port_taken(host: str, port: int) -> bool:
 def run_from_cli(engine, args) -> int:
     try:
         auth = chat_auth(args.host, os.environ.get("SANAD_AUTH"))
+        trust_proxies(engine.settings.trusted_proxies)  # checked before anything starts
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
+    for line in recover(engine.settings.uploads_dir, {d.path for d in indexed_documents(engine)}):
+        print(line, file=sys.stderr)  # what an upload left when the last chat was killed
     if port_taken(args.host, args.port):
         free = next((p for p in range(args.port + 1, args.port + 100) if not port_taken(args.host, p)), args.port + 1)
         print(strings.CHAT_PORT_BUSY.format(port=args.port, free=free), file=sys.stderr)
         return 2
-    launch(build_app(engine), args.host, args.port, auth, max_file_mb=engine.settings.max_file_mb)
+    launch(build_app(engine), args.host, args.port, auth, max_file_mb=engine.settings.max_file_mb,
+           trusted_proxies=engine.settings.trusted_proxies)
     return 0

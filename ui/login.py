@@ -1,7 +1,10 @@
-"""The chat's login: SANAD_AUTH parsing and a limit on failed attempts per client address."""
+"""The chat's login: SANAD_AUTH parsing, which proxies may name the client, and a limit on failed
+attempts per client address."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,6 +32,22 @@ def chat_auth(host: str, env: str | None) -> tuple[str, str] | None:
     if not (user and sep and password.strip()):
         raise ValueError(strings.AUTH_MALFORMED)
     return user, password
+
+
+def trust_proxies(addresses: tuple[str, ...]) -> None:
+    """Only these addresses (IPs or networks) may name the client in X-Forwarded-For; none by default.
+
+    Uvicorn, which Gradio starts, replaces the connecting address with the forwarded one for requests
+    from FORWARDED_ALLOW_IPS, and by default that is loopback: five failed logins from 127.0.0.1, then
+    `X-Forwarded-For: 10.0.0.N` made every attempt a new client. Gradio builds uvicorn's Config itself,
+    which reads the variable then, so it is set here, before each launch; an empty value trusts no one.
+    """
+    for address in addresses:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ValueError(strings.PROXY_MALFORMED.format(value=address)) from None
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(addresses)
 
 
 @dataclass

@@ -3,17 +3,27 @@
 A file is checked (read as the indexer will read it) straight from Gradio's temporary copy, written
 under a temporary name beside its final place, and only then linked into place under a name no other
 file has: a same-named, different document is kept beside the first as `notes (2).md`, never over it.
-The caller indexes the placed files and hands back those the index did not take (discard()).
+A file whose text is already indexed, under any name, is not added again. The caller indexes the
+placed files and hands back those the index did not take (discard()).
+
+Until then each new file has a pending mark beside it naming the process that placed it: a chat killed
+while indexing leaves the mark, and the next start removes the file it names (recover()).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import strings
+from rag import DocInfo, strings
+from rag.index_state import IndexProblem
 from rag.read import SUPPORTED, ReadError, load_bytes, parse_document
+
+PENDING = ".pending-"  # a placed file not yet indexed: {"name": ..., "pid": ...}
+INCOMING = ".incoming-"  # a file being written, before it has its name
 
 
 @dataclass
@@ -28,10 +38,19 @@ class Placed:
         self.refused += 1
 
 
-def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float) -> Placed:
+def indexed_documents(engine) -> list[DocInfo]:
+    try:
+        return engine.documents()
+    except IndexProblem:
+        return []
+
+
+def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float, indexed: list[DocInfo] = ()) -> Placed:
+    """`indexed`: the index's documents; an upload whose text one of them has is not placed again."""
     placed = Placed()
     uploads_dir.mkdir(parents=True, exist_ok=True)
     max_bytes = int(max_file_mb * 1_000_000)
+    known = {doc.sha256: doc.source for doc in indexed}
     for upload in map(Path, files):
         name = upload.name
         size = upload.stat().st_size
@@ -43,7 +62,7 @@ def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float) -> P
             continue
         try:
             data = load_bytes(upload, name, max_bytes)
-            parse_document(data, upload, name)
+            text_sha = parse_document(data, upload, name).sha256
         except ReadError as err:
             placed.refuse(f"{name}: {err.reason}")
             continue
@@ -51,7 +70,11 @@ def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float) -> P
         if target.is_file() and target.read_bytes() == data:
             placed.paths.append(target)  # the same file again: the index finds it unchanged
             continue
+        if text_sha in known:  # a copy under another name would be a second, identical document
+            placed.notes.append(strings.docs_already_here(name, known[text_sha]))
+            continue
         final = _place(data, uploads_dir, name)
+        known[text_sha] = final.name  # and twice in one upload is once
         if final.name != name:
             placed.notes.append(strings.docs_kept_both(name, final.name))
         placed.paths.append(final)
@@ -64,22 +87,69 @@ def discard(placed: Placed, indexed_paths: set[str]) -> None:
     for path in placed.new:
         if os.path.abspath(path) not in indexed_paths:
             path.unlink(missing_ok=True)
+        _mark(path).unlink(missing_ok=True)
+
+
+def recover(uploads_dir: Path, indexed_paths: set[str]) -> list[str]:
+    """At the chat's start: removes each file an interrupted upload placed but never indexed, and what
+    it was still writing, and says which. Indexing them instead could end this start as the last one
+    ended; the user uploads them again. Marks of a process still running (another chat) are its own."""
+    notes: list[str] = []
+    if not uploads_dir.is_dir():
+        return notes
+    for mark in sorted(uploads_dir.glob(PENDING + "*")):
+        try:
+            record = json.loads(mark.read_text(encoding="utf-8"))
+            path, pid = uploads_dir / Path(record["name"]).name, int(record["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            mark.unlink(missing_ok=True)
+            continue
+        if _alive(pid):
+            continue
+        if path.is_file() and os.path.abspath(path) not in indexed_paths:
+            path.unlink()
+            notes.append(strings.upload_interrupted(path.name))
+        mark.unlink(missing_ok=True)
+    for temporary in uploads_dir.glob(INCOMING + "*"):
+        if not _alive(int(temporary.name[len(INCOMING):].partition("-")[0] or 0)):
+            temporary.unlink(missing_ok=True)
+    return notes
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _mark(path: Path) -> Path:
+    return path.with_name(PENDING + hashlib.sha256(path.name.encode()).hexdigest()[:16])
 
 
 def _place(data: bytes, folder: Path, name: str) -> Path:
     """Writes data under a temporary name, then links it to the first free name: link() never replaces
-    an existing file, so two uploads of one name at once cannot overwrite each other either."""
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    an existing file, so two uploads of one name at once cannot overwrite each other either. The
+    pending mark is written first, under the name it will have, so a kill leaves nothing unmarked."""
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f"{INCOMING}{os.getpid()}-")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         stem, suffix = Path(name).stem, Path(name).suffix
         for n in range(1, 10_000):
             final = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
+            if os.path.lexists(final):
+                continue
+            _mark(final).write_text(json.dumps({"name": final.name, "pid": os.getpid()}), encoding="utf-8")
             try:
                 os.link(temporary, final)
                 return final
-            except FileExistsError:
+            except FileExistsError:  # taken since the look: its own upload marked it too
                 continue
         raise OSError(f"no free name for {name} in {folder}")
     finally:
