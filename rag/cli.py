@@ -224,7 +224,8 @@ def _print_answer(answer, shown: str = "") -> None:
     for c in answer.citations:
         # Text from documents and their names never reaches the terminal raw: an escape sequence in a
         # file would drive it, a bidi override would disguise a name.
-        where = f"{reveal(c.source)}" + (f", p. {c.page}" if c.page else "") + f" [{c.start}:{c.end}]"
+        where = (f"{reveal(c.source)}" + (f", p. {c.page}" if c.page else "") + f" [{c.start}:{c.end}]"
+                 + (" (OCR)" if c.ocr else ""))
         print(f"  [{c.n}] {where}")
     print(flush=True)
 

@@ -66,7 +66,8 @@ def index_paths(
                 if known and known["file_sha256"] == file_sha:
                     report.unchanged.append(source)
                     continue
-                doc = parse_document(data, path, source)
+                # OCR takes seconds a page: a scan reports its pages as a stage of their own.
+                doc = parse_document(data, path, source, progress and (lambda done, total: progress("ocr", done, total)))
                 chunks = chunk_document(doc, settings.chunk_max_chars, settings.chunk_min_chars, settings.max_chunks_per_document)
             except ReadError as err:
                 report.failed.append(FileFailure(err.source, err.reason))

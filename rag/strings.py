@@ -37,7 +37,9 @@ EMPTY_QUESTION: dict[Language, str] = {
 # Indexing ----------------------------------------------------------------------------------------
 REASON_EMPTY = "empty file"
 REASON_BINARY = "binary data, not text"
-REASON_NO_TEXT = "no extractable text (a scanned PDF needs OCR first)"
+REASON_NO_TEXT = "no extractable text (no text layer, and OCR found no words)"
+REASON_NO_TESSERACT = ("scanned pages and images need Tesseract OCR, which is not installed "
+                       "(Debian/Ubuntu: sudo apt install tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng)")
 REASON_ENCRYPTED = "encrypted PDF (remove the password first)"
 REASON_MISSING = "no such file or folder"
 REASON_LOOP = "symlink loop, skipped"
@@ -70,15 +72,35 @@ def reason_corrupt_pdf(err: Exception) -> str:
     return f"damaged or truncated PDF ({type(err).__name__}: {_detail(err)})"
 
 
-def reason_corrupt_docx(err: Exception) -> str:
-    return f"damaged .docx ({type(err).__name__}: {_detail(err)})"
+def reason_corrupt_docx(err: Exception, kind: str = ".docx") -> str:
+    return f"damaged {kind} ({type(err).__name__}: {_detail(err)})"
+
+
+def reason_corrupt_image(err: Exception) -> str:
+    return f"damaged or unknown image ({type(err).__name__}: {_detail(err)})"
+
+
+def reason_image_too_large(width: int, height: int) -> str:
+    return f"refused: the image is {width:,} × {height:,} pixels, more than a photo of a page"
+
+
+def reason_no_tesseract_language(packages: list[str]) -> str:
+    return f"Tesseract OCR lacks a language it needs (Debian/Ubuntu: sudo apt install {' '.join(packages)})"
+
+
+def reason_ocr_failed(err: Exception) -> str:
+    return f"OCR failed ({type(err).__name__}: {_detail(err)})"
+
+
+def reason_too_many_rows(kept: int) -> str:
+    return f"[… the rest of the table is not indexed: only its first {kept:,} rows are]"
 
 
 REASON_LINK_OUTSIDE = "a symlink that leads out of the indexed folder, skipped (rag index --follow-links to index it)"
 
 
-def reason_zip_bomb(member: str, size: int, ratio: float) -> str:
-    return (f"refused: the .docx unpacks to {size / 1e6:.0f} MB ({member}, {ratio:.0f}× its packed size), "
+def reason_zip_bomb(member: str, size: int, ratio: float, kind: str = ".docx") -> str:
+    return (f"refused: the {kind} unpacks to {size / 1e6:.0f} MB ({member}, {ratio:.0f}× its packed size), "
             "more than a real document does")
 
 
@@ -151,6 +173,10 @@ CHAT_EXAMPLES = (
 )
 SOURCES: dict[Language, str] = {"en": "Sources", "ar": "المصادر"}
 PAGE: dict[Language, str] = {"en": "p. {page}", "ar": "ص {page}"}
+# A cited passage that OCR read from a scan or photo (Citation.ocr).
+OCR_MARK: dict[Language, str] = {"en": "OCR", "ar": "نص ممسوح ضوئياً"}
+OCR_NOTE: dict[Language, str] = {"en": "Read by OCR from a page image: check the page, words may be misread.",
+                                 "ar": "قُرئ آلياً من صورة الصفحة: راجع الصفحة، فقد تُقرأ بعض الكلمات خطأً."}
 CHAT_NO_INDEX: dict[Language, str] = {
     "en": "No documents are indexed yet. Upload some in the Documents tab.",
     "ar": "لا توجد مستندات مفهرسة بعد. ارفع بعضها من تبويب المستندات.",
@@ -171,6 +197,7 @@ DOCS_NONE = "Nothing is indexed yet. · لا شيء مفهرس بعد."
 DOCS_NO_FILES = "Choose one or more files first. · اختر ملفاً أو أكثر أولاً."
 DOCS_NOTHING_CHOSEN = "Choose a document to remove first. · اختر مستنداً لحذفه أولاً."
 DOCS_STAGES = {"read": "Reading files · قراءة الملفات", "embed": "Embedding passages · تضمين المقاطع"}
+DOCS_STAGES["ocr"] = "Reading scanned pages (OCR) · قراءة الصفحات الممسوحة ضوئياً"  # rag/read/ocr.py, a page at a time
 DOCS_FAILED = "Indexing failed · فشلت الفهرسة"  # the reason follows on a line of its own
 
 

@@ -142,3 +142,61 @@ def styled_docx(path: Path, title: str, sections: list[tuple[str, list[str]]], i
         document.add_paragraph(item, style="List Bullet")
     _save_with_table(document, path, table)
     return path
+
+
+# Fonts from Debian's fonts-noto-core, as a scanner would see them printed.
+NOTO_NASKH = Path("/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf")
+NOTO_SANS = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+
+
+def page_image(path: Path, paragraphs: list[str], rtl: bool = False, title: str | None = None,
+               dpi: int = 150, width_cm: float = 15.0) -> Path:
+    """A short printed page as a scanner sees it: black text on white, 12 pt at `dpi`, the title
+    larger; lines shaped by Raqm (Arabic joined, right to left), each paragraph wrapped to the width.
+    Saved in the format the suffix names (.png, .jpg, .tif, .webp)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    px = dpi / 72
+    font = ImageFont.truetype(str(NOTO_NASKH if rtl else NOTO_SANS), round(12 * px))
+    big = ImageFont.truetype(str(NOTO_NASKH if rtl else NOTO_SANS), round(20 * px))
+    width, margin = round(width_cm / 2.54 * dpi), round(0.8 / 2.54 * dpi)
+    direction = "rtl" if rtl else "ltr"
+    lines: list[tuple[str, object, int]] = []  # (text, font, space before)
+    if title:
+        lines.append((title, big, 0))
+    for paragraph in paragraphs:
+        line, gap = "", round(10 * px) if lines else 0
+        for word in paragraph.split():
+            trial = f"{line} {word}".strip()
+            if line and font.getlength(trial, direction=direction) > width - 2 * margin:
+                lines.append((line, font, gap))
+                line, gap = word, 0
+            else:
+                line = trial
+        lines.append((line, font, gap))
+    height = margin * 2 + sum(round(f.size * 1.6) + gap for _, f, gap in lines)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    y = margin
+    for text, f, gap in lines:
+        y += gap
+        x = width - margin - f.getlength(text, direction=direction) if rtl else margin
+        draw.text((x, y), text, font=f, fill=0, direction=direction)
+        y += round(f.size * 1.6)
+    image.save(path, dpi=(dpi, dpi))
+    return path
+
+
+def image_pdf(path: Path, images: list[Path], dpi: int = 150) -> Path:
+    """An image-only PDF, a page per image at its size: what a scanner writes, without any text layer."""
+    from fpdf import FPDF
+    from PIL import Image
+
+    document = FPDF(unit="pt")
+    for image in images:
+        with Image.open(image) as opened:
+            w, h = opened.size
+        document.add_page(format=(w * 72 / dpi, h * 72 / dpi))
+        document.image(str(image), x=0, y=0, w=w * 72 / dpi, h=h * 72 / dpi)
+    document.output(str(path))
+    return path

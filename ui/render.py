@@ -74,7 +74,10 @@ def _source(citation: Citation, language: str) -> str:
     direction = "rtl" if detect_language(citation.text) == "ar" else "ltr"
     link = _open_link(Reference.of(citation), f"[{citation.n}] {where(citation.source, citation.page, citation.start, citation.end, language)}", "sanad-source-name",
                       title=visible_name(citation.source))
-    return (f'<li class="sanad-source" dir="{direction}">{link}'
+    # Text OCR read from a page image may misspell it: the reader is told, and the page is one click away.
+    mark = (f' <span class="sanad-ocr" title="{escape(strings.OCR_NOTE[language])}">{escape(strings.OCR_MARK[language])}</span>'
+            if citation.ocr else "")
+    return (f'<li class="sanad-source" dir="{direction}">{link}{mark}'
             f'<blockquote dir="auto" class="sanad-passage">{highlighted(citation)}</blockquote></li>')
 
 

@@ -16,6 +16,7 @@ from rag import Document, strings
 from rag.index_state import IndexProblem
 from rag.read import ReadError
 from rag.text import detect_language
+from ui import ocr_page
 from ui.pdf_page import PageNotShown, render_page
 from ui.reference import Reference
 from ui.render import bilingual, visible_name, where
@@ -45,7 +46,8 @@ def view(engine, encoded: str) -> str:
         reference = Reference(reference.source, reference.start, reference.end, reference.highlights)
     language = detect_language(document.text[:2000])
     page = _page_of(document, reference)
-    figure, note = _page_view(path, page or 1, document, reference) if path.suffix.lower() == ".pdf" else ("", "")
+    paged = path.suffix.lower() == ".pdf" or ocr_page.shows(document, page or 1)  # an image OCR read too
+    figure, note = _page_view(path, page or 1, document, reference) if paged else ("", "")
     return (f'<div class="sanad-viewer" data-view="{"page" if figure else "text"}" role="region" '
             f'aria-label="{escape(strings.VIEWER_LABEL)}">'
             f'{_bar(reference, page, language, has_page=bool(figure))}{figure}'
@@ -131,7 +133,8 @@ def _page_view(path: Path, page: int, document: Document, reference: Reference) 
     start, end = document.pages[page - 1] if page <= len(document.pages) else (0, len(document.text))
     sentences = [document.text[max(a, start):min(b, end)] for a, b in reference.highlights if a < end and b > start]
     try:
-        image = render_page(path, page, sentences)
+        image = (ocr_page.page_image(path, page, document, reference.highlights) if ocr_page.shows(document, page)
+                 else render_page(path, page, sentences))
     except PageNotShown as err:
         log.warning("cannot render page %s of %s: %s", page, path, err.reason)
         return "", f'<div class="sanad-more sanad-page-note">{bilingual(err.reason)}</div>'

@@ -10,8 +10,9 @@ from typing import Callable
 
 from .. import strings
 from ..types import Document
-from . import docx, html, markdown, pdf, text
+from . import docx, html, image, markdown, pdf, text
 from .base import PDFIUM_LOCK, Read, ReadError
+from .ocr import PAGE_PROGRESS
 
 READERS: dict[str, Callable[[bytes, str], Read]] = {
     ".txt": text.read,
@@ -21,6 +22,12 @@ READERS: dict[str, Callable[[bytes, str], Read]] = {
     ".htm": html.read,
     ".pdf": pdf.read,
     ".docx": docx.read,
+    ".png": image.read,
+    ".jpg": image.read,
+    ".jpeg": image.read,
+    ".tif": image.read,
+    ".tiff": image.read,
+    ".webp": image.read,
 }
 SUPPORTED = tuple(READERS)
 
@@ -63,13 +70,18 @@ def load_bytes(path: Path, source: str, max_bytes: int) -> bytes:
         raise ReadError(source, strings.reason_unreadable(err)) from err
 
 
-def parse_document(data: bytes, path: Path, source: str) -> Document:
+def parse_document(data: bytes, path: Path, source: str,
+                   pages_read: Callable[[int, int], None] | None = None) -> Document:
+    """`pages_read(done, total)` is told of each page OCR reads (seconds each: the indexer shows it)."""
+    token = PAGE_PROGRESS.set(pages_read)
     try:
-        text, pages, blocks, title = READERS[path.suffix.lower()](data, source)
+        text, pages, blocks, title, ocr_pages, words = Read(*READERS[path.suffix.lower()](data, source))
     except ReadError:
         raise
     except Exception as err:  # a damaged file can make any parser fail in its own way
         raise ReadError(source, strings.reason_unparsable(err)) from err
+    finally:
+        PAGE_PROGRESS.reset(token)
     if not text.strip():
         raise ReadError(source, strings.REASON_NO_TEXT)
     return Document(
@@ -80,6 +92,8 @@ def parse_document(data: bytes, path: Path, source: str) -> Document:
         pages=pages,
         blocks=tuple(blocks),
         title=title,
+        ocr_pages=tuple(ocr_pages),
+        words=tuple(words),
     )
 
 

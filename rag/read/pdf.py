@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from .. import strings
+from . import ocr
 from .base import PDFIUM_LOCK, Read, ReadError
 from .layout import TextBuilder
 
@@ -26,18 +27,25 @@ def read(data: bytes, source: str) -> Read:
             raise ReadError(source, strings.reason_corrupt_pdf(err)) from err
         try:
             blocks, title = read_blocks(document)
+            scanned = ocr.pdf_pages_without_text(document)
         except Exception as err:  # PDFium reports damage page by page
             raise ReadError(source, strings.reason_corrupt_pdf(err)) from err
         finally:
             document.close()
     words = document_words(blocks)
+    if scanned:  # pages without a text layer (scans) are read by OCR, each in its place
+        blocks = sorted(blocks + ocr.pdf_blocks(data, scanned, source, required=not blocks),
+                        key=lambda block: block.pages[0][0])
     builder = TextBuilder()
     page_starts: dict[int, int] = {}
+    boxes = []
     for block in blocks:
         text, removed = resolve_hyphens(block.text, words)
         added = builder.add(text, block.kind, 2 if block.kind == "heading" else 0, exact=True)
         if added is None:
             continue
+        if isinstance(block, ocr.OcrBlock):
+            boxes += block.placed(added.start)
         for page, offset in block.pages:
             page_starts.setdefault(page, added.start + offset - sum(r < offset for r in removed))
     text = builder.text()
@@ -51,7 +59,7 @@ def read(data: bytes, source: str) -> Read:
     if not title:
         first = next((b for b in blocks_out if b.kind == "heading"), None)
         title = text[first.start:first.end] if first is not None and first.start == 0 else ""
-    return text, pages, blocks_out, title
+    return Read(text, pages, blocks_out, title, tuple(n + 1 for n in scanned), tuple(boxes))
 
 
 def _check_pdf_streams(data: bytes, source: str) -> None:

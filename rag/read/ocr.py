@@ -1,0 +1,342 @@
+"""OCR: page images (scans, photos, PDF pages without a text layer) read by Tesseract, Arabic and English.
+
+Each page becomes paragraphs (Tesseract's own blocks), and each word keeps its box on the page so the
+viewer can mark quoted sentences on the image. Tesseract returns the words of a right-to-left line in
+reading order, so Arabic comes out logical without any reordering here.
+
+Language: the "ara" model alone reads Arabic pages best (0.95 of the words of a Chromium page against
+0.92 with "ara+eng", whose English model turns some Arabic words into Latin letters), but reads an
+English page as nonsense with a low confidence. So a document starts with "ara", and a page read with
+a low mean confidence is read again with "ara+eng" (which reads English as well as "eng" alone),
+which the next pages then keep until a page comes out almost all Arabic.
+
+OCR is slow (seconds a page), so each page's result is cached on disk by a hash of the page image:
+reindexing, and the viewer reading the file again, do not OCR again.
+"""
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .. import strings
+from ..types import WordBox
+from .base import PDFIUM_LOCK, ReadError
+from .layout import strip_controls
+
+log = logging.getLogger(__name__)
+
+DPI = 300  # PDF pages are rendered at this resolution for Tesseract
+MAX_SIDE = 4200  # px: a larger image (a 48 MP photo) is scaled down first; A4 at 300 dpi is 3508
+MAX_PIXELS = 120_000_000  # an image that would decode to more is refused, not decoded
+LOW_CONFIDENCE = 60  # mean word confidence below which "ara" read a page that is not (only) Arabic
+ARABIC_PAGE = 0.9  # share of letters that are Arabic for a page read with "ara+eng" to be an Arabic one
+CACHE_VERSION = "1"  # change it when what is cached (or how it is read) changes
+
+_ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
+_LATIN = re.compile("[A-Za-z]")
+_HYPHENATED = re.compile(r"[A-Za-z]-$")
+_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # direction marks Tesseract adds to words
+
+# Set by parse_document for the indexer: called with (pages OCR'd, pages to OCR) after each page.
+PAGE_PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
+    "PAGE_PROGRESS", default=None)
+
+
+@dataclass
+class Word:
+    text: str
+    box: tuple[float, float, float, float]  # left, top, width, height: fractions of the page
+    line_end: bool = False  # the last word of its line
+
+
+@dataclass
+class Paragraph:
+    words: list[Word]
+    heading: bool = False
+
+
+@dataclass
+class Page:
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    language: str = "ara"
+
+
+class Tesseract:
+    """Reads page images in turn, carrying the language choice from page to page."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.language = "ara"
+        _check_installed(source)
+
+    def read(self, image) -> Page:
+        """`image`: a PIL image of one page."""
+        image = _prepared(image)
+        key = hashlib.sha256(f"{CACHE_VERSION}:{self.language}:{image.size}:".encode() + image.tobytes()).hexdigest()
+        page = _cached(key)
+        if page is None:
+            page = self._recognise(image)
+            _store(key, page)
+        self.language = page.language
+        return page
+
+    def _recognise(self, image) -> Page:
+        page, confidences = _tesseract(image, self.language, self.source)
+        if self.language == "ara" and _mean(confidences) < LOW_CONFIDENCE:
+            page, _ = _tesseract(image, "ara+eng", self.source)
+        elif self.language == "ara+eng" and _arabic_share(page) >= ARABIC_PAGE:
+            page, _ = _tesseract(image, "ara", self.source)
+        return page
+
+
+@dataclass
+class OcrBlock:
+    """A paragraph of an OCR'd page, shaped like pdf_layout.Block, with its words' places in its text."""
+
+    text: str
+    kind: str
+    pages: list[tuple[int, int]]  # [(0-based page, 0)]
+    words: list[tuple[int, int, tuple[float, float, float, float]]]  # (start, end, box) in text
+
+    def placed(self, at: int) -> list[WordBox]:
+        """The words as WordBoxes, once the block's text starts at offset `at` of the document."""
+        page = self.pages[0][0] + 1
+        return [WordBox(at + start, at + end, page, *box) for start, end, box in self.words]
+
+
+def page_blocks(page: Page, number: int) -> list[OcrBlock]:
+    """The page's paragraphs as blocks: the lines of a paragraph joined, a word broken by a hyphen
+    at a line's end joined again."""
+    blocks = []
+    for paragraph in page.paragraphs:
+        text, words = "", []
+        for i, word in enumerate(paragraph.words):
+            nxt = paragraph.words[i + 1] if i + 1 < len(paragraph.words) else None
+            start = len(text)
+            if word.line_end and nxt is not None and _HYPHENATED.search(word.text) and nxt.text[:1].islower():
+                text += word.text[:-1]
+                words.append((start, len(text), word.box))
+                continue
+            text += word.text
+            words.append((start, len(text), word.box))
+            if nxt is not None:
+                text += " "
+        if text:
+            blocks.append(OcrBlock(text, "heading" if paragraph.heading else "paragraph", [(number, 0)], words))
+    return blocks
+
+
+def read_images(images: Iterable, count: int, source: str) -> list[Page]:
+    """OCR each image (a callable that returns it, so only one page is in memory at a time), reporting
+    progress as it goes."""
+    reader = Tesseract(source)
+    report = PAGE_PROGRESS.get()
+    pages = []
+    for done, make in enumerate(images, 1):
+        pages.append(reader.read(make()))
+        if report:
+            report(done, count)
+    return pages
+
+
+def pdf_pages_without_text(document) -> list[int]:
+    """0-based numbers of the pages that have no text layer at all (a caller holds PDFIUM_LOCK)."""
+    blank = []
+    for index in range(len(document)):
+        page = document[index]
+        textpage = page.get_textpage()
+        try:
+            if not textpage.get_text_range().strip():
+                blank.append(index)
+        finally:
+            textpage.close()
+            page.close()
+    return blank
+
+
+def pdf_blocks(data: bytes, numbers: list[int], source: str, required: bool) -> list[OcrBlock]:
+    """The blocks of the given 0-based pages of a PDF, read by OCR. Without Tesseract, a PDF that has
+    other text is read without these pages (`required` False: logged), one that has none is refused.
+    PDFium is held only while a page renders: the viewer may draw pages while a long scan is read."""
+    import pypdfium2 as pdfium
+
+    try:
+        _check_installed(source)
+    except ReadError as err:
+        if required:
+            raise
+        log.warning("%s: %d page(s) without a text layer not read: %s", source, len(numbers), err.reason)
+        return []
+    with PDFIUM_LOCK:
+        document = pdfium.PdfDocument(data)
+    try:
+        def render(number: int):
+            def make():
+                with PDFIUM_LOCK:
+                    page = document[number]
+                    try:
+                        width, height = page.get_size()
+                        scale = min(DPI / 72, MAX_SIDE / max(width, height, 1))
+                        return page.render(scale=scale, grayscale=True).to_pil().copy()  # own memory, not PDFium's
+                    finally:
+                        page.close()
+            return make
+
+        pages = read_images([render(n) for n in numbers], len(numbers), source)
+    finally:
+        with PDFIUM_LOCK:
+            document.close()
+    return [block for number, page in zip(numbers, pages) for block in page_blocks(page, number)]
+
+
+def open_image(data: bytes, source: str):
+    """The image file, checked before it is decoded: a PIL Image (frames for a multi-page TIFF)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, ValueError) as err:
+        raise ReadError(source, strings.reason_corrupt_image(err)) from err
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ReadError(source, strings.reason_image_too_large(width, height))
+    return image
+
+
+def image_frames(image) -> list[Callable]:
+    """One loader per frame (page) of an opened image."""
+    def frame(n: int):
+        def make():
+            from PIL import ImageOps
+
+            image.seek(n)
+            return ImageOps.exif_transpose(image.copy())  # a phone photo is stored sideways, with a tag
+        return make
+
+    return [frame(n) for n in range(getattr(image, "n_frames", 1))]
+
+
+# --- Tesseract -----------------------------------------------------------------------------------
+
+_installed: str | None = None  # "" once checked and fine, else the reason
+
+
+def _check_installed(source: str) -> None:
+    global _installed
+    if _installed is None:
+        import pytesseract
+
+        try:
+            languages = set(pytesseract.get_languages(config=""))
+        except (pytesseract.TesseractNotFoundError, OSError):
+            _installed = strings.REASON_NO_TESSERACT
+        else:
+            missing = [f"tesseract-ocr-{code}" for code in ("ara", "eng") if code not in languages]
+            _installed = strings.reason_no_tesseract_language(missing) if missing else ""
+    if _installed:
+        raise ReadError(source, _installed)
+
+
+def _prepared(image):
+    """Grayscale, and no larger than Tesseract needs."""
+    image = image.convert("L")
+    if max(image.size) > MAX_SIDE:
+        factor = MAX_SIDE / max(image.size)
+        image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))))
+    return image
+
+
+def _tesseract(image, language: str, source: str) -> tuple[Page, list[float]]:
+    """The page as Tesseract reads it in `language`, and each word's confidence (0-100, -1 unknown)."""
+    import pytesseract
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract's own threads only slow a busy machine
+    try:
+        data = pytesseract.image_to_data(image, lang=language, config="--psm 3",
+                                         output_type=pytesseract.Output.DICT)
+    except pytesseract.TesseractNotFoundError as err:
+        raise ReadError(source, strings.REASON_NO_TESSERACT) from err
+    except (pytesseract.TesseractError, RuntimeError, OSError) as err:
+        raise ReadError(source, strings.reason_ocr_failed(err)) from err
+    width, height = image.size
+    lines: dict[tuple[int, int, int], list[tuple[Word, float, int]]] = {}
+    for i, raw in enumerate(data["text"]):
+        text = " ".join(_MARKS.sub("", strip_controls(raw)).split())
+        if not text:
+            continue
+        box = (data["left"][i] / width, data["top"][i] / height, data["width"][i] / width, data["height"][i] / height)
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        lines.setdefault(key, []).append((Word(text, box), float(data["conf"][i]), data["height"][i]))
+    heights = [max(h for _, _, h in line) for line in lines.values()]
+    usual = statistics.median(heights) if heights else 0
+    page = Page(language=language)
+    confidences = [conf for line in lines.values() for _, conf, _ in line]
+    last = None
+    for (block, par, _), line in lines.items():
+        words = [w for w, _, _ in line]
+        words[-1].line_end = True
+        if (block, par) != last:
+            page.paragraphs.append(Paragraph([]))
+            last = (block, par)
+        page.paragraphs[-1].words += words
+    # A paragraph of one short line in letters much taller than the page's usual ones is a heading.
+    tall = {(b, p) for (b, p, _), line in lines.items() if max(h for _, _, h in line) >= 1.4 * usual}
+    line_counts = Counter((b, p) for b, p, _ in lines)  # in order of first appearance, as the paragraphs
+    for paragraph, (key, count) in zip(page.paragraphs, line_counts.items()):
+        paragraph.heading = key in tall and count == 1 and len(paragraph.words) <= 12
+    return page, confidences
+
+
+def _mean(confidences: list[float]) -> float:
+    values = [c for c in confidences if c >= 0]
+    return statistics.mean(values) if values else 100.0
+
+
+def _arabic_share(page: Page) -> float:
+    text = " ".join(w.text for p in page.paragraphs for w in p.words)
+    arabic, latin = len(_ARABIC.findall(text)), len(_LATIN.findall(text))
+    return arabic / (arabic + latin) if arabic + latin else 0.0
+
+
+# --- cache ---------------------------------------------------------------------------------------
+
+def cache_dir() -> Path:
+    """$SANAD_OCR_CACHE, else sanad/ocr in the user's cache folder."""
+    if folder := os.environ.get("SANAD_OCR_CACHE"):
+        return Path(folder)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sanad" / "ocr"
+
+
+def _cached(key: str) -> Page | None:
+    path = cache_dir() / key[:2] / f"{key}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Page([Paragraph([Word(t, tuple(b), bool(e)) for t, b, e in p["words"]], p["heading"])
+                     for p in raw["paragraphs"]], raw["language"])
+    except (OSError, ValueError, KeyError, TypeError):  # absent, or damaged: OCR again
+        return None
+
+
+def _store(key: str, page: Page) -> None:
+    path = cache_dir() / key[:2] / f"{key}.json"
+    raw = {"language": page.language,
+           "paragraphs": [{"heading": p.heading, "words": [[w.text, [round(x, 5) for x in w.box], int(w.line_end)]
+                                                       for w in p.words]}
+                          for p in page.paragraphs]}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as err:  # a read-only home: OCR works, only again next time
+        log.warning("cannot cache OCR in %s: %s", path.parent, err)
