@@ -99,7 +99,7 @@ def test_discover_reports_symlink_loops_and_skips_other_types(tmp_path):
     (tmp_path / "docs" / "sub").mkdir(parents=True)
     _write(tmp_path / "docs" / "a.txt", b"alpha")
     _write(tmp_path / "docs" / "sub" / "b.md", b"beta")
-    _write(tmp_path / "docs" / "image.png", b"\x89PNG")
+    _write(tmp_path / "docs" / "tool.exe", b"MZ")
     (tmp_path / "docs" / "sub" / "loop").symlink_to(tmp_path / "docs")
     (tmp_path / "docs" / "x.txt").symlink_to(tmp_path / "docs" / "y.txt")
     (tmp_path / "docs" / "y.txt").symlink_to(tmp_path / "docs" / "x.txt")
