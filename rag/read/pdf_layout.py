@@ -40,6 +40,7 @@ HYPHEN = "\x02"  # a hyphen at a line end, until the whole text shows whether th
 _DOUBLE_OPEN = re.compile(r"\(([^()\n]{1,80})\((?!\w)")
 _MIRRORED = str.maketrans("<>«»", "><»«")  # brackets are placed by position instead (visual_to_logical)
 _INSIDE_BRACKETS = re.compile(r"(?<=[(\[{]) +(?=\S)|(?<=\S) +(?=[)\]}])")
+_QUOTES = set("\"'«»“”‘’()[]{}")
 _BRACKETS = {b: pair for pair in ("()", "[]", "{}") for b in pair}
 # Between two words of the content stream, any visible gap is a space; within one, only a gap wider
 # than a space (text laid out word by word without space glyphs).
@@ -129,8 +130,12 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
     if not bases:
         return None
     # Gaps are measured between whole glyphs: the characters of a ligature share its box.
+    # A mark drawn beside its letter (Noto Naskh's tanween before an alef) shares the letter's origin
+    # but does not widen it: its ink would close the gap to the next word.
     boxes: dict[float, list[float]] = {}
-    for g in bases:
+    for g in sorted(bases, key=lambda g: g[6]):
+        if g[6] and round(g[0] / (0.01 * g[2])) in boxes:
+            continue
         box = boxes.setdefault(round(g[0] / (0.01 * g[2])), [g[3], g[4]])
         box[0], box[1] = min(box[0], g[3]), max(box[1], g[4])
     tokens = [[g[5], *boxes[round(g[0] / (0.01 * g[2]))], g[8]] for g in bases]  # [text, left, right, stream index]
@@ -162,7 +167,7 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
             # Chromium and fpdf2 place a space beside a quote mark or bracket in a right-to-left line
             # by an order of their own (Calabriae" (" written as Calabriae "(" in the stream), so
             # there, a stream space needs a visible gap too.
-            neutral = mixed and not (token[0][0].isalnum() and tokens[k - 1][0][0].isalnum())
+            neutral = mixed and (token[0][0] in _QUOTES or tokens[k - 1][0][0] in _QUOTES)
             separated = ((between == 1 and gap > (SPACE_GAP if neutral else -SPACE_OVERLAP) * size)
                          or (between > 1 and not apart and gap > SPACE_GAP * size))
             boundary = bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
