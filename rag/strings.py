@@ -80,8 +80,8 @@ def reason_corrupt_image(err: Exception) -> str:
     return f"damaged or unknown image ({type(err).__name__}: {_detail(err)})"
 
 
-def reason_image_too_large(width: int, height: int) -> str:
-    return f"refused: the image is {width:,} × {height:,} pixels, more than a photo of a page"
+def reason_image_too_large(size: str) -> str:
+    return f"refused: the image is too large to be a page ({size})"
 
 
 def reason_no_tesseract_language(packages: list[str]) -> str:

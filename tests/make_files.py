@@ -200,3 +200,17 @@ def image_pdf(path: Path, images: list[Path], dpi: int = 150) -> Path:
         document.image(str(image), x=0, y=0, w=w * 72 / dpi, h=h * 72 / dpi)
     document.output(str(path))
     return path
+
+
+def photographed(path: Path, page: Path, angle: float = 1.5, noise: int = 12, seed: int = 0) -> Path:
+    """A page as a phone photographs it: turned by `angle` degrees, grey paper, sensor noise, saved as
+    a JPEG (or whatever the suffix names)."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(page) as opened:
+        turned = opened.convert("L").rotate(angle, expand=True, fillcolor=255, resample=Image.BICUBIC)
+    pixels = np.asarray(turned, dtype=np.float32) * 0.9 + 12  # paper is never white
+    pixels += np.random.default_rng(seed).normal(0, noise, pixels.shape)
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).convert("RGB").save(path, quality=85)
+    return path

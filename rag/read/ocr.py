@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import statistics
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ CACHE_VERSION = "1"  # change it when what is cached (or how it is read) changes
 
 _ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
 _LATIN = re.compile("[A-Za-z]")
+_SENTENCE_END = re.compile(r"[.!?؟…:;؛]['\"»”’)\]]*$")
 _HYPHENATED = re.compile(r"[A-Za-z]-$")
 _MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # direction marks Tesseract adds to words
 
@@ -118,7 +120,7 @@ def page_blocks(page: Page, number: int) -> list[OcrBlock]:
     """The page's paragraphs as blocks: the lines of a paragraph joined, a word broken by a hyphen
     at a line's end joined again."""
     blocks = []
-    for paragraph in page.paragraphs:
+    for paragraph in _joined(page.paragraphs):
         text, words = "", []
         for i, word in enumerate(paragraph.words):
             nxt = paragraph.words[i + 1] if i + 1 < len(paragraph.words) else None
@@ -204,12 +206,16 @@ def open_image(data: bytes, source: str):
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # PIL warns of sizes it still opens: MAX_PIXELS decides here
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as err:
+        raise ReadError(source, strings.reason_image_too_large(str(err))) from err
     except (UnidentifiedImageError, OSError, ValueError) as err:
         raise ReadError(source, strings.reason_corrupt_image(err)) from err
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ReadError(source, strings.reason_image_too_large(width, height))
+        raise ReadError(source, strings.reason_image_too_large(f"{width:,} × {height:,} pixels"))
     return image
 
 
@@ -295,6 +301,20 @@ def _tesseract(image, language: str, source: str) -> tuple[Page, list[float]]:
     for paragraph, (key, count) in zip(page.paragraphs, line_counts.items()):
         paragraph.heading = key in tall and count == 1 and len(paragraph.words) <= 12
     return page, confidences
+
+
+def _joined(paragraphs: list[Paragraph]) -> list[Paragraph]:
+    """Tesseract starts a new paragraph where a ragged right-to-left line looks like a paragraph's end:
+    a paragraph that does not end a sentence runs on into the next (unless either is a heading)."""
+    out: list[Paragraph] = []
+    for paragraph in paragraphs:
+        last = out[-1] if out else None
+        if (last is not None and not last.heading and not paragraph.heading and last.words
+                and not _SENTENCE_END.search(last.words[-1].text)):
+            out[-1] = Paragraph(last.words + paragraph.words)
+        else:
+            out.append(paragraph)
+    return out
 
 
 def _mean(confidences: list[float]) -> float:

@@ -1,0 +1,186 @@
+"""OCR with the real Tesseract (Debian tesseract-ocr, -ara, -eng): images and scanned PDF pages become
+text in logical order, with each word's box on its page, cited and shown on the page like a text PDF.
+Pages are small (one short page at 150 dpi): Tesseract takes seconds a page."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+import make_files
+from make_files import LIGHTHOUSE_AR, LIGHTHOUSE_EN
+from rag.read import ReadError, ocr, read_document
+from rag.text import normalize
+
+TITLE_AR, TITLE_EN = "منارة رافنسهولم", "The Ravensholm lighthouse"
+_WORD = re.compile(r"\w+")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def ocr_cache(tmp_path_factory):
+    """An OCR cache of this module's own: results from elsewhere must not stand in for Tesseract."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SANAD_OCR_CACHE", str(tmp_path_factory.mktemp("ocr-cache")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pages")
+    english = make_files.page_image(folder / "en.png", LIGHTHOUSE_EN, title=TITLE_EN)
+    return {
+        "ar": make_files.page_image(folder / "ar.png", LIGHTHOUSE_AR, rtl=True, title=TITLE_AR),
+        "en": english,
+        "photo": make_files.photographed(folder / "photo.jpg", english),
+    }
+
+
+def read(path: Path):
+    return read_document(path, path.name, 50_000_000)
+
+
+def recall(source: list[str], text: str) -> float:
+    """Share of the source's words that the text has (as many times), spelling folded as search folds it."""
+    wanted = Counter(_WORD.findall(normalize(" ".join(source))))
+    got = Counter(_WORD.findall(normalize(text)))
+    return sum((wanted & got).values()) / sum(wanted.values())
+
+
+def test_an_arabic_page_reads_in_logical_order_with_each_words_box(pages):
+    document = read(pages["ar"])
+    assert document.text.startswith(TITLE_AR)
+    assert "يبلغ ارتفاع البرج 38 متراً" in document.text  # logical order, numbers in place
+    assert recall([TITLE_AR, *LIGHTHOUSE_AR], document.text) >= 0.85
+    assert document.ocr_pages == (1,) and document.pages == ((0, len(document.text) + 2),)
+    words = document.words
+    assert len(words) >= 0.9 * len(" ".join(LIGHTHOUSE_AR).split())
+    assert all(document.text[w.start:w.end].strip() == document.text[w.start:w.end] != "" for w in words)
+    assert all(0 <= w.left and w.left + w.width <= 1.001 and 0 <= w.top and w.top + w.height <= 1.001 for w in words)
+    # Right to left: the second word of a line stands left of the first.
+    first, second = words[0], words[1]
+    assert abs(first.top - second.top) < first.height and second.left < first.left
+    # The title is above the first paragraph.
+    body = next(w for w in words if document.text[w.start:w.end] == "بُنيت" or w.start > len(TITLE_AR) + 1)
+    assert body.top > first.top + first.height / 2
+
+
+def test_an_english_photo_turned_and_noisy_reads_back_its_words(pages):
+    document = read(pages["photo"])
+    assert recall([TITLE_EN, *LIGHTHOUSE_EN], document.text) >= 0.95
+    assert "It was automated in 1978" in document.text
+
+
+def test_a_mixed_pdf_reads_text_pages_as_text_and_scanned_pages_by_ocr(tmp_path, pages):
+    text_page = make_files.pdf(tmp_path / "text.pdf", ["Chapter one is typed. The harbour opened in 1830."])
+    scanned = make_files.image_pdf(tmp_path / "scan.pdf", [pages["en"]])
+    last_page = make_files.pdf(tmp_path / "last.pdf", ["Chapter three is typed too. The tower was painted red."])
+    document = read(_concatenated(tmp_path / "mixed.pdf", [text_page, scanned, last_page]))
+    assert document.ocr_pages == (2,)
+    first, second, third = (document.text[a:b] for a, b in document.pages)
+    assert "Chapter one is typed" in first and "Chapter three is typed" in third
+    assert "It was automated in 1978" in second and TITLE_EN in second
+    assert {w.page for w in document.words} == {2}
+    assert all(document.pages[1][0] <= w.start < document.pages[1][1] for w in document.words)
+    assert not document.read_by_ocr(*document.pages[0]) and document.read_by_ocr(*document.pages[1])
+
+
+def _concatenated(path: Path, parts: list[Path]) -> Path:
+    import pypdfium2 as pdfium
+
+    out = pdfium.PdfDocument.new()
+    for part in parts:
+        source = pdfium.PdfDocument(str(part))
+        out.import_pages(source)
+        source.close()
+    out.save(str(path))
+    return path
+
+
+def test_a_page_read_once_is_not_read_again(pages, monkeypatch):
+    """The cache answers by the page image's hash: with Tesseract gone, a page read before still reads
+    (the chat's viewer reads the file again each time it opens it)."""
+    import pytesseract
+
+    before = read(pages["en"])
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    assert read(pages["en"]).text == before.text
+    assert list(ocr.cache_dir().glob("*/*.json"))
+
+
+def test_without_tesseract_a_clear_message_names_the_package(tmp_path, monkeypatch):
+    import pytesseract
+
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    monkeypatch.setattr(ocr, "_installed", None)
+    image = make_files.page_image(tmp_path / "new.png", ["A page never read before, about fishing boats."])
+    with pytest.raises(ReadError) as caught:
+        read(image)
+    assert "tesseract-ocr" in caught.value.reason and "tesseract-ocr-ara" in caught.value.reason
+    assert str(caught.value).startswith("new.png: ")
+    # A PDF with text pages still gives those; only its scanned pages wait for Tesseract.
+    text_page = make_files.pdf(tmp_path / "text.pdf", ["Typed pages read without OCR."])
+    scanned = make_files.image_pdf(tmp_path / "scan.pdf", [image])
+    document = read(_concatenated(tmp_path / "mixed.pdf", [text_page, scanned]))
+    assert "Typed pages read without OCR" in document.text and "fishing" not in document.text
+    monkeypatch.setattr(ocr, "_installed", None)  # the next test finds Tesseract again
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"\x89PNG\r\n\x1a\nnot really", "damaged or unknown image"),
+    (b"GIF89a" + bytes(40), "damaged or unknown image"),
+])
+def test_damaged_images_fail_with_a_reason(tmp_path, data, reason):
+    path = tmp_path / "bad.png"
+    path.write_bytes(data)
+    with pytest.raises(ReadError, match=reason):
+        read(path)
+
+
+def test_an_image_too_large_to_be_a_page_is_refused_before_decoding(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "huge.png"
+    Image.new("1", (12_000, 11_000), 1).save(path)  # 132 million pixels, a few KB on disk
+    with pytest.raises(ReadError, match="pixels"):
+        read(path)
+
+
+def test_scanned_pages_index_with_progress_answer_in_both_languages_and_show_on_the_page(tmp_path, pages):
+    from rag import Sanad, load_settings
+    from ui.reference import Reference
+    from ui.viewer import view
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ar.png").write_bytes(pages["ar"].read_bytes())
+    make_files.image_pdf(docs / "scan.pdf", [pages["en"], pages["en"]])
+    engine = Sanad(load_settings(index_dir=tmp_path / "index"))
+    stages = []
+    report = engine.index([docs], progress=lambda stage, done, total: stages.append((stage, done, total)))
+    assert not report.failed and len(report.added) == 2
+    assert ("ocr", 1, 2) in stages and ("ocr", 2, 2) in stages and ("ocr", 1, 1) in stages
+
+    for question, source, quoted in [("كم يبلغ ارتفاع البرج؟", "ar.png", "38"),
+                                     ("How tall is the tower?", "scan.pdf", "38 metres")]:
+        answer = engine.ask(question)
+        assert not answer.abstained, question
+        citation = answer.citations[0]
+        assert citation.source.endswith(source) and citation.ocr and quoted in answer.text
+        assert json.loads(json.dumps(answer.to_json()))["citations"][0]["ocr"] is True
+        document = engine.document(citation.source)
+        assert document.text[citation.start:citation.end] == citation.text
+        page = BeautifulSoup(view(engine, Reference.of(citation).encode()), "html.parser")
+        assert page.select_one(".sanad-viewer")["data-view"] == "page"
+        assert page.select_one(".sanad-page img")["src"].startswith("data:image/png;base64,")
+        assert not page.select("figcaption")  # every quoted sentence was found on the page
+        # The boxes cover exactly the quoted sentences' words: the first box starts at the first word.
+        a, b = citation.start + citation.highlights[0][0], citation.start + citation.highlights[0][1]
+        first = min((w for w in document.words if w.start < b and w.end > a), key=lambda w: w.start)
+        box = page.select_one(".sanad-box")["style"]
+        top = float(re.search(r"top:([\d.]+)%", box).group(1)) / 100
+        assert abs(top - first.top) < 0.01 + first.height
+        assert [m.get_text() for m in page.select(".sanad-doc mark")]  # and the text view marks them too
