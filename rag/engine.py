@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
+import numpy as np
+
 from . import prompts, strings
 from .answer import Answerer, ExtractiveAnswerer
 from .llm_answer import LLMAnswerer
@@ -24,12 +26,14 @@ from .settings import DEFAULT_EMBEDDER, Settings, load_settings
 from .state import State, open_state, unreachable
 from .store import Committed, VectorStore
 from .text import detect_language
+from .translate import OTHER, Translator, better
 from .types import Answer, DocInfo, Document, Hit, IndexReport, Turn
 
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 MAX_QUESTION_CHARS = 2000  # a question, not a document: longer input is pasted text, not something to search for
 REWRITE_TURNS = 3  # earlier turns shown to the model when it rewrites a follow-up
 REWRITE_MAX_TOKENS = 96
+LANGUAGE_SAMPLE = 300
 
 
 class Sanad:
@@ -43,6 +47,8 @@ class Sanad:
         self._shown: dict[tuple[str, str], Document] = {}  # document() keeps the last few: a long PDF reads in seconds
         self._state: tuple[tuple, State] | None = None
         self._models: dict[str, ChatModel] = {}
+        self._translators: dict[str, Translator] = {}  # per model: each keeps its own cache
+        self._languages: tuple[str | None, frozenset[str]] | None = None  # (generation, languages)
         self._model(None)  # an unknown --llm, or one missing its server address, fails here, at start
 
     @property
@@ -119,6 +125,18 @@ class Sanad:
                  retriever: str | None = None) -> list[Hit]:
         return self._retrieve(question, history, top_k, retriever)[0]
 
+    def search(self, question: str, top_k: int | None = None, retriever: str | None = None,
+               llm: str | None = None) -> tuple[list[Hit], str | None]:
+        """The hits an answer to a standalone question is built from, and the translated question when
+        they came from it: with an LLM, a question over a library in the other language is also
+        searched as the model translated it."""
+        top_k = top_k or self.settings.top_k
+        hits, vector, _ = self._retrieve(question, (), top_k, retriever)
+        model = self._model(llm)
+        if model is None or not self.settings.translate_queries:
+            return hits, None
+        return self._translated(question, hits, vector, model, top_k, top_k, retriever)
+
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
             retriever: str | None = None, llm: str | None = None) -> Answer:
         return self.inspect(question, history, top_k, retriever, llm=llm)[0]
@@ -163,6 +181,9 @@ class Sanad:
             hits, vector, engine = self._retrieve(standalone, (), max(top_k, depth), retriever)
         else:
             hits, vector, engine = self._retrieve(question, history, max(top_k, depth), retriever)
+        translation = None
+        if model is not None and self.settings.translate_queries:
+            hits, translation = self._translated(standalone or question, hits, vector, model, top_k, depth, retriever)
         # Only a real continuation should say something new; a short question such as the same one
         # asked again in the other language should get the same answer.
         avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)] if wants_new(question) else []
@@ -170,7 +191,7 @@ class Sanad:
         if model is not None:
             answerer = LLMAnswerer(self.settings, model, engine.sentences, engine.embedder.embed_queries, answerer)
         for part in answerer.stream(standalone or question, hits[:top_k], vector, avoid=avoid):
-            yield part if isinstance(part, str) else (replace(part, question=question), hits)
+            yield part if isinstance(part, str) else (replace(part, question=question, translation=translation), hits)
 
     def _model(self, llm: str | None) -> ChatModel | None:
         """The LLM to answer with (None: extractive); built once per name, as building validates it."""
@@ -181,6 +202,43 @@ class Sanad:
             if choice.name not in self._models:
                 self._models[choice.name] = ChatModel(choice, self.settings)
             return self._models[choice.name]
+
+    def _translated(self, question: str, hits: list[Hit], vector, model: ChatModel, top_k: int, depth: int,
+                    retriever: str | None) -> tuple[list[Hit], str | None]:
+        """The hits to answer from, and the translated question when they came from it. A question is
+        translated only when the library holds the other language (a same-language library costs no
+        call), and the translation's run replaces the original's only when it supports an answer better
+        (rag/translate.py)."""
+        language = detect_language(question)
+        if OTHER[language] not in self.languages():
+            return hits, None
+        engine = self._current()[0]
+        if model.name not in self._translators:
+            self._translators[model.name] = Translator(model, self.settings, engine.embedder.embed_queries)
+        translation = self._translators[model.name].translate(question, language)
+        if not translation.usable:
+            return hits, None
+        translated, translated_vector, _ = self._retrieve(translation.text, (), max(top_k, depth), retriever)
+        original = support(engine, hits[:top_k], vector)
+        other = support(engine, translated[:top_k], translated_vector)
+        if other is None or original is not None and not better(
+                original[0], self.settings.abstain_floor(language, original[1]),
+                other[0], self.settings.abstain_floor(OTHER[language], other[1])):
+            return hits, None
+        return translated, translation.text
+
+    def languages(self) -> frozenset[str]:
+        """The languages of the library's documents, judged from each one's first passage (at most
+        LANGUAGE_SAMPLE documents, spread evenly), once per index generation."""
+        engine, manifest = self._current()
+        with self._lock:
+            if self._languages is None or self._languages[0] != self._generation:
+                documents = list(manifest.documents.values())
+                step = max(1, len(documents) // LANGUAGE_SAMPLE)
+                ids = [d["chunks"][0]["id"] for d in documents[::step] if d["chunks"]]
+                texts = [chunk.text for chunk in engine.store.get(ids).values()] if ids else []
+                self._languages = (self._generation, frozenset(detect_language(t) for t in texts))
+            return self._languages[1]
 
     def _standalone(self, question: str, history: Sequence[Turn], model: ChatModel) -> str | None:
         """The follow-up rewritten by the model into a question that stands alone, in the same
@@ -245,6 +303,17 @@ class Sanad:
             raise IndexProblem(strings.EMBEDDER_MISMATCH.format(
                 path=self.state.describe(), built=manifest.embedder, dim=manifest.dim, asked=embedder.name))
         return embedder
+
+
+def support(engine: Retriever, hits: Sequence[Hit], vector) -> tuple[float, str] | None:
+    """The best cosine of a hit's sentence with the query vector, and that sentence's language."""
+    units = engine.sentences(list(hits)) if hits else []
+    if not units:
+        return None
+    similarity = np.stack([v for _, _, v in units]) @ vector
+    best = int(np.argmax(similarity))
+    hit, sentence, _ = units[best]
+    return float(similarity[best]), detect_language(hits[hit].chunk.text[sentence.start:sentence.end])
 
 
 def _quoted(answer_text: str) -> list[str]:

@@ -6,8 +6,10 @@
     llamacpp:PATH.gguf    a GGUF model run in-process (the optional extra `sanad[llamacpp]`)
 
 The model runs in a worker thread that hands text to the caller through a queue, so a server that
-never answers, stalls mid-reply or breaks the connection costs at most `llm_timeout` seconds and ends
-in an LLMError with a short reason, whatever the client library does underneath.
+never answers, stalls mid-reply or breaks the connection costs at most `llm_timeout` seconds, and a
+reply that never ends or grows without bound stops at `llm_total_timeout` seconds or
+`llm_max_reply_chars` characters; each ends in an LLMError with a short reason, whatever the client
+library does underneath.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -71,45 +74,68 @@ class ChatModel:
     def __init__(self, choice: LLMChoice, settings: Settings) -> None:
         self.choice = choice
         self.settings = settings
-        self._llm = _build(choice, settings)
+        # One client per reply length: llama-index puts the client's own max_tokens (num_predict for
+        # Ollama) over any passed per call, so a 96-token rewrite was asked for 512.
+        self._clients = {settings.llm_max_tokens: _build(choice, settings, settings.llm_max_tokens)}
 
     @property
     def name(self) -> str:
         return self.choice.name
 
-    def stream(self, messages: Messages, max_tokens: int | None = None) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int | None = None,
+               total_timeout: float | None = None) -> Iterator[str]:
         """The reply as it is written, piece by piece. Raises LLMError when the server is unreachable,
-        fails, sends something unreadable, stops without finishing, or is silent for `llm_timeout` s."""
+        fails, sends something unreadable, stops without finishing, is silent for `llm_timeout` s, or
+        goes on past `total_timeout` s (default llm_total_timeout) or llm_max_reply_chars characters."""
         from llama_index.core.llms import ChatMessage
 
         chat = [ChatMessage(role=role, content=text) for role, text in messages]
-        pieces: queue.Queue = queue.Queue()
+        client = self._client(max_tokens or self.settings.llm_max_tokens)
+        pieces: queue.Queue = queue.Queue(maxsize=256)  # a flood waits for the reader instead of filling memory
         stop = threading.Event()
+
+        def put(item: tuple) -> bool:
+            while not stop.is_set():
+                try:
+                    pieces.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
 
         def produce() -> None:
             try:
-                replies = self._llm.stream_chat(chat, **self._limits(max_tokens))
+                replies = client.stream_chat(chat)
                 finished = False
                 for reply in replies:
-                    if stop.is_set():
+                    if reply.delta and not put(("text", reply.delta)) or stop.is_set():
                         replies.close()  # closes the HTTP response: the server stops generating
                         return
-                    if reply.delta:
-                        pieces.put(("text", reply.delta))
                     finished = finished or _finished(reply.raw)
-                pieces.put(("end", finished))
+                put(("end", finished))
             except Exception as err:  # any client failure becomes one short reason, below
-                pieces.put(("error", err))
+                put(("error", err))
 
         threading.Thread(target=produce, name=f"llm-{self.name}", daemon=True).start()
         timeout = self.settings.llm_timeout
+        total = self.settings.llm_total_timeout if total_timeout is None else total_timeout
+        deadline = time.monotonic() + total
+        size = 0
         try:
             while True:
+                left = deadline - time.monotonic()
                 try:
-                    kind, value = pieces.get(timeout=timeout)
+                    kind, value = pieces.get(timeout=max(0.0, min(timeout, left)))
                 except queue.Empty:
+                    if left <= timeout:
+                        raise LLMError("deadline", seconds=f"{total:g}") from None
                     raise LLMError("timeout", seconds=f"{timeout:g}") from None
                 if kind == "text":
+                    size += len(value)
+                    if size > self.settings.llm_max_reply_chars:
+                        raise LLMError("too_long", chars=self.settings.llm_max_reply_chars)
+                    if time.monotonic() > deadline:
+                        raise LLMError("deadline", seconds=f"{total:g}")
                     yield value
                 elif kind == "end":
                     if not value:
@@ -121,24 +147,25 @@ class ChatModel:
         finally:
             stop.set()
 
-    def answer(self, messages: Messages, max_tokens: int | None = None) -> Iterator[str]:
+    def answer(self, messages: Messages, max_tokens: int | None = None,
+               total_timeout: float | None = None) -> Iterator[str]:
         """stream(), without the reasoning that "thinking" models write inside <think>…</think>."""
-        return _without_thinking(self.stream(messages, max_tokens))
+        return _without_thinking(self.stream(messages, max_tokens, total_timeout))
 
-    def complete(self, messages: Messages, max_tokens: int) -> str:
+    def complete(self, messages: Messages, max_tokens: int, total_timeout: float | None = None) -> str:
         """The whole reply at once, under the same deadlines."""
-        return "".join(self.answer(messages, max_tokens))
+        return "".join(self.answer(messages, max_tokens, total_timeout))
 
-    def _limits(self, max_tokens: int | None) -> dict[str, Any]:
-        tokens = max_tokens or self.settings.llm_max_tokens
-        if self.choice.kind == "ollama":
-            return {}  # num_predict is set on the client (additional_kwargs) and cannot be passed per call
-        if self.choice.kind == "openai":
-            return {"max_tokens": tokens}
-        return {}
+    def _client(self, max_tokens: int):
+        if max_tokens not in self._clients:
+            if self.choice.kind == "llamacpp":  # one model in memory; the length goes with each call
+                self._clients[max_tokens] = self._clients[self.settings.llm_max_tokens].sized(max_tokens)
+            else:
+                self._clients[max_tokens] = _build(self.choice, self.settings, max_tokens)
+        return self._clients[max_tokens]
 
 
-def _build(choice: LLMChoice, settings: Settings):
+def _build(choice: LLMChoice, settings: Settings, max_tokens: int):
     # The client's own deadline is a backstop: ours (in stream) fires first and says how long it waited.
     timeout = settings.llm_timeout + CLIENT_GRACE_S
     if choice.kind == "ollama":
@@ -148,7 +175,7 @@ def _build(choice: LLMChoice, settings: Settings):
                       temperature=settings.llm_temperature, request_timeout=timeout,
                       # Set, so that the client does not ask the server for it before every chat.
                       context_window=settings.llm_context_window,
-                      additional_kwargs={"num_predict": settings.llm_max_tokens})
+                      additional_kwargs={"num_predict": max_tokens})
     if choice.kind == "openai":
         from llama_index.llms.openai_like import OpenAILike
 
@@ -158,18 +185,11 @@ def _build(choice: LLMChoice, settings: Settings):
         # Local servers ignore the key, but the client insists on one.
         key = os.environ.get("SANAD_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or "none"
         return OpenAILike(model=choice.model, api_base=base_url, api_key=key, is_chat_model=True,
-                          temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens,
+                          temperature=settings.llm_temperature, max_tokens=max_tokens,
                           context_window=settings.llm_context_window, timeout=timeout, max_retries=0)
-    try:
-        from llama_index.llms.llama_cpp import LlamaCPP
-    except ImportError:
-        raise ValueError(strings.LLM_LLAMACPP_MISSING) from None
-    path = Path(choice.model).expanduser()
-    if not path.is_file():
-        raise ValueError(strings.LLM_GGUF_MISSING.format(path=path))
-    return LlamaCPP(model_path=str(path), temperature=settings.llm_temperature,
-                    max_new_tokens=settings.llm_max_tokens, context_window=settings.llm_context_window,
-                    verbose=False)
+    from .llamacpp import LlamaCppChat
+
+    return LlamaCppChat.load(Path(choice.model).expanduser(), settings, max_tokens)
 
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"

@@ -14,7 +14,7 @@ from .llm import ChatModel, LLMError
 from .settings import Settings
 from .text import detect_language
 from .types import Answer, Hit, Verification
-from .verify import Checker, Composer, Judged, SentenceSplitter
+from .verify import Checker, Composer, Judged, SentenceSplitter, same_claim
 
 
 class LLMAnswerer:
@@ -38,33 +38,70 @@ class LLMAnswerer:
         language = detect_language(question)
         hits = list(hits)
         fallback = self.extractive.answer(question, hits, query_vector, avoid)
-        if fallback.abstained:  # no retrieved sentence reaches the calibrated support: nothing to ask about
-            yield fallback
+        if fallback.abstained and self._off_topic(fallback, hits):
+            yield fallback  # far below any passage: nothing to ask the model about
             return
         units = self.sentences(hits)
-        checker = Checker(language, hits, units, self.embed, self.settings)
+        limit = self.settings.answer_sentences + 2
+        messages = prompts.answer_messages(question, language, hits, limit)
+        checker = Checker(language, hits, units, self.embed, self.settings, prompts.instructions(messages))
         composer = Composer(hits, units)
         splitter = SentenceSplitter()
         judged: list[Judged] = []
         reply: list[str] = []
+        shown: set[str] = set()
         error: LLMError | None = None
+        astray = False
         started, first = time.perf_counter(), None
-        messages = prompts.answer_messages(question, language, hits, self.settings.answer_sentences + 2)
+        pieces = self.model.answer(messages)
+
+        def take(sentence: str, new_line: bool) -> bool:
+            """Judge one sentence; whether it is shown."""
+            verdict = checker.judge(sentence)
+            if verdict.verdict in ("supported", "recited") and same_claim(verdict.claim) in shown:
+                verdict = replace(verdict, verdict="repeated")
+            judged.append(verdict)
+            if not composer.add(verdict, new_line):
+                return False
+            shown.add(same_claim(verdict.claim))
+            return True
+
+        def enough() -> bool:
+            """The prompt's sentence limit holds for what is shown; and a reply whose last claims were
+            all rejected, with nothing shown yet, is going nowhere."""
+            nonlocal astray
+            if len(shown) >= limit:
+                return True
+            claims = [j.verdict for j in judged if j.verdict not in ("filler", "echo", "repeated")]
+            recent = claims[-self.settings.llm_rejected_in_a_row:]
+            astray = not shown and len(recent) == self.settings.llm_rejected_in_a_row and all(
+                v in ("unsupported", "language") for v in recent)
+            return astray
+
         try:
-            for piece in self.model.answer(messages):
+            stopped = False
+            for piece in pieces:
                 first = first or time.perf_counter()
                 reply.append(piece)
                 for sentence, new_line in splitter.feed(piece):
-                    judged.append(checker.judge(sentence))
-                    if composer.add(judged[-1], new_line):
+                    if take(sentence, new_line):
                         yield composer.text
-            for sentence, new_line in splitter.finish():
-                judged.append(checker.judge(sentence))
-                if composer.add(judged[-1], new_line):
-                    yield composer.text
+                    if stopped := enough():
+                        break
+                if stopped:
+                    break
+            else:
+                for sentence, new_line in splitter.finish():
+                    if take(sentence, new_line):
+                        yield composer.text
+                    if enough():
+                        break
         except LLMError as err:  # a sentence cut off mid-way is never judged, let alone shown
             error = err
+        finally:
+            pieces.close()  # stops the model: the server is told to stop generating
         tally = _tally(self.model.name, judged, "".join(reply), error, started, first)
+        refusals = sum(j.verdict == "refusal" for j in judged)
         if composer.text:
             notes = [strings.LLM_DROPPED[language].format(n=tally.dropped)] if tally.dropped else []
             if tally.wrong_language:
@@ -75,7 +112,7 @@ class LLMAnswerer:
             yield Answer(question=question, language=language, text=text, abstained=False,
                          citations=composer.citations(), mode=self.model.name, support=fallback.support,
                          translingual=fallback.translingual, verification=tally)
-        elif error is None and tally.refused:
+        elif error is None and refusals and refusals >= tally.dropped + tally.wrong_language:
             yield Answer(question=question, language=language, text=strings.ABSTAIN[language], abstained=True,
                          mode=self.model.name, support=fallback.support, translingual=fallback.translingual,
                          verification=tally)
@@ -88,12 +125,21 @@ class LLMAnswerer:
                 reason, notice = "language", strings.LLM_WRONG_LANGUAGE[language]
             else:
                 reason, notice = "unsupported", strings.LLM_UNSUPPORTED[language]
-            yield replace(fallback, text=f"{notice}\n{fallback.text}", verification=replace(tally, fallback=reason))
+            # Below the extractive floor there are no quotes to fall back to: the abstention stands as it is.
+            text = fallback.text if fallback.abstained else f"{notice}\n{fallback.text}"
+            yield replace(fallback, text=text, verification=replace(tally, fallback=reason))
+
+    def _off_topic(self, fallback: Answer, hits: Sequence[Hit]) -> bool:
+        if fallback.support is None or not hits:
+            return True
+        language = fallback.language
+        text_language = ({"ar", "en"} - {language}).pop() if fallback.translingual else language
+        return fallback.support < self.settings.abstain_floor(language, text_language) - self.settings.llm_floor_margin
 
 
 def _tally(model: str, judged: list[Judged], reply: str, error: LLMError | None, started: float,
            first: float | None) -> Verification:
-    claims = [j for j in judged if j.verdict not in ("filler", "refusal")]
+    claims = [j for j in judged if j.verdict not in ("filler", "refusal", "echo", "repeated")]
     now = time.perf_counter()
     return Verification(
         model=model,
@@ -108,6 +154,8 @@ def _tally(model: str, judged: list[Judged], reply: str, error: LLMError | None,
         dropped=sum(j.verdict == "unsupported" for j in claims),
         wrong_language=sum(j.verdict == "language" for j in claims),
         refused=any(j.verdict == "refusal" for j in judged),
+        repeated=sum(j.verdict == "repeated" for j in judged),
+        echoed=sum(j.verdict == "echo" for j in judged),
         incomplete=error.reason if error is not None else None,
         first_token_ms=round((first - started) * 1000, 1) if first is not None else None,
         total_ms=round((now - started) * 1000, 1),

@@ -64,6 +64,18 @@ REWRITE_USER: dict[Language, str] = {
     "en": "<conversation>\n{conversation}\n</conversation>\n\nLast question: {question}\n\nStandalone question in English:",
     "ar": "<conversation>\n{conversation}\n</conversation>\n\nالسؤال الأخير: {question}\n\nالسؤال المستقل بالعربية:",
 }
+# Query translation (rag/translate.py): keyed by the question's language, asking for the other one.
+TRANSLATE_SYSTEM: dict[Language, str] = {
+    "en": ("Translate the user's question into Arabic. Keep names, numbers and technical terms exact. "
+           "Do not answer it. Reply with the Arabic question only."),
+    "ar": ("ترجم سؤال المستخدم إلى الإنجليزية. حافظ على الأسماء والأرقام والمصطلحات كما هي. "
+           "لا تجب عنه. اكتب السؤال بالإنجليزية فقط."),
+}
+TRANSLATE_USER: dict[Language, str] = {
+    "en": "Question: {question}\n\nArabic translation:",
+    "ar": "السؤال: {question}\n\nالترجمة الإنجليزية:",
+}
+
 TURN: dict[Language, str] = {"en": "Question: {question}\nAnswer: {answer}", "ar": "السؤال: {question}\nالإجابة: {answer}"}
 REWRITE_ANSWER_CHARS = 400  # enough of the previous answer to name its topic
 
@@ -114,6 +126,12 @@ def answer_messages(question: str, language: Language, hits: Sequence[Hit], sent
     return [("system", system), ("user", user)]
 
 
+def instructions(messages: Sequence[tuple[str, str]]) -> str:
+    """What the prompt itself says, without the passages and the question: a model that repeats it is
+    not answering (rag/verify.py)."""
+    return messages[0][1] + "\n" + messages[-1][1].rsplit("\n\n", 1)[-1]
+
+
 def rewrite_messages(question: str, language: Language, history: Sequence[Turn]) -> list[tuple[str, str]]:
     conversation = "\n\n".join(
         TURN[language].format(question=as_data(t.question), answer=as_data(t.answer[:REWRITE_ANSWER_CHARS]))
@@ -121,6 +139,10 @@ def rewrite_messages(question: str, language: Language, history: Sequence[Turn])
     )
     user = REWRITE_USER[language].format(conversation=conversation, question=as_data(question))
     return [("system", REWRITE_SYSTEM[language]), ("user", user)]
+
+
+def translate_messages(question: str, language: Language) -> list[tuple[str, str]]:
+    return [("system", TRANSLATE_SYSTEM[language]), ("user", TRANSLATE_USER[language].format(question=as_data(question)))]
 
 
 def _name(source: str) -> str:

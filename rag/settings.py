@@ -85,6 +85,24 @@ class Settings:
         return self.abstain_below_ar_en if question == "ar" else self.abstain_below_en_ar
 
     def with_(self, **changes) -> "Settings":
+    # Every answer, however the server streams, ends within these (then the checked sentences so far,
+    # or the quotes, with the reason): a server that sends a token every 50 ms forever, or 100 MB with
+    # no sentence end, must not hold the reader.
+    llm_total_timeout: float = 120.0  # seconds from the request to the reply's end
+    llm_max_reply_chars: int = 20_000  # far above llm_max_tokens of any language; a bound on memory and checking
+    # A reply is stopped once this many of its claims in a row were rejected with nothing shown yet:
+    # a small model that goes astray otherwise runs to llm_max_tokens (15-20 s) for nothing.
+    llm_rejected_in_a_row: int = 4
+    # With an LLM, the model sees the passages unless the best sentence falls this far below the
+    # extractive floor (abstain_floor): only plainly off-topic questions are refused before it judges.
+    llm_floor_margin: float = 0.03
+    # Query translation (rag/translate.py): with an LLM, a question over a library in the other
+    # language is also searched in that language. The translation is used only when its meaning, as
+    # the multilingual embedder sees it, agrees with the question's (calibrated on XQuAD's parallel
+    # questions against other questions: docs/llm.md).
+    translate_queries: bool = True
+    translate_timeout: float = 15.0  # total seconds for one translation, then the question is searched as it is
+    translation_agrees_at: float = 0.76
         known = {f.name for f in fields(self)}
         return replace(self, **{k: v for k, v in changes.items() if k in known and v is not None})
 

@@ -303,6 +303,8 @@ LLM_DROPPED: dict[Language, str] = {
     "ar": "(حُذفت {n} من جمل إجابة النموذج لأن المقاطع المذكورة لا تسندها.)",
 }
 LLM_DROPPED_LANGUAGE: dict[Language, str] = {
+    "deadline": {"en": "the reply took longer than {seconds} s in all", "ar": "تجاوز الرد {seconds} ثانية إجمالاً"},
+    "too_long": {"en": "the reply ran past {chars} characters", "ar": "تجاوز الرد {chars} حرفاً"},
     "en": "({n} sentence(s) of the model's answer left out: not in English.)",
     "ar": "(حُذفت {n} من جمل إجابة النموذج لأنها ليست بالعربية.)",
 }
@@ -310,3 +312,10 @@ LLM_INCOMPLETE: dict[Language, str] = {
     "en": "(The answer may be incomplete: {reason}.)",
     "ar": "(قد تكون الإجابة ناقصة: {reason}.)",
 }
+# The question as the model translated it for searching a library in the other language (rag/translate.py).
+SEARCHED_AS: dict[Language, str] = {"en": "Also searched as: {translation}", "ar": "بُحث عنه أيضاً بصيغة: {translation}"}
+
+
+# Restored by the UI helper at 17:10 UTC after it truncated this file by mistake: the lines above
+# (LLM_REASONS deadline/too_long, SEARCHED_AS) are as they were.
+

@@ -139,6 +139,9 @@ class Answer:
     # An abstention that still shows the closest passages, saying plainly that none answers directly
     # (abstained stays True: the question was not answered).
     closest: bool = False
+    # The question in the library's other language, as the LLM translated it, when retrieval used it
+    # (rag/translate.py); None when the question was searched only as it was asked.
+    translation: str | None = None
 
     def to_json(self) -> dict:
         data = {
@@ -153,6 +156,8 @@ class Answer:
         }
         if self.verification is not None:
             data["verification"] = asdict(self.verification)
+        if self.translation is not None:
+            data["translated_question"] = self.translation
         return data
 
 
@@ -205,6 +210,8 @@ class Verification:
     dropped: int = 0  # sentences not shown: unsupported
     wrong_language: int = 0  # sentences not shown: not in the question's language
     refused: bool = False  # the model said the passages do not answer
+    repeated: int = 0  # sentences not shown: the same as one shown before
+    echoed: int = 0  # sentences not shown: the prompt's own instructions, repeated
     fallback: str | None = None  # why the extractive answer is shown instead (None: the model's is)
     incomplete: str | None = None  # why the model's answer stopped early, when it did
     first_token_ms: float | None = None

@@ -30,11 +30,15 @@ _BOUNDARY = re.compile(rf"{_END}{_MARKERS}[.!?؟]?(?=[ \t]*\n|\s+[^\s\[])|\n")
 _LETTER = re.compile(r"[^\W\d_]")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 SCRIPT = {"ar": re.compile("[\u0621-\u064a\u0671-\u06d3]"), "en": re.compile("[A-Za-z]")}
-OWN_SCRIPT_SHARE = 0.3  # an Arabic sentence may name "Lockheed Martin"; one with less Arabic than this is not Arabic
+# The share of letters in the reader's script a sentence needs: an Arabic sentence may name "Lockheed
+# Martin", but an English one with Arabic in it is a fragment of Arabic («وقد أضاف خط Panthers أيضاً الم»
+# is 29 % Latin: a real small model wrote it for an English reader).
+OWN_SCRIPT_SHARE: dict[Language, float] = {"ar": 0.3, "en": 0.8}
+ECHO_SHARE = 0.8  # a sentence whose words are this much the prompt's own is the model repeating its instructions
 FILLER_WORDS = 3  # a line shorter than this ("Answer:", "In short,") states nothing to check
 
 Units = list[tuple[int, Sentence, np.ndarray]]  # (hit index, sentence, vector), as Retriever.sentences gives
-Verdict = Literal["supported", "recited", "unsupported", "language", "refusal", "filler"]
+Verdict = Literal["supported", "recited", "unsupported", "language", "refusal", "filler", "echo", "repeated"]
 
 
 def strip_markers(text: str) -> str:
@@ -94,8 +98,9 @@ class Judged:
 
 class Checker:
     def __init__(self, language: Language, hits: Sequence[Hit], units: Units,
-                 embed: Callable[[list[str]], np.ndarray], settings: Settings) -> None:
+                 embed: Callable[[list[str]], np.ndarray], settings: Settings, instructions: str = "") -> None:
         self.language, self.hits, self.units, self.embed, self.settings = language, hits, units, embed, settings
+        self.instruction_words = set(_words(instructions))  # the prompt without passages and question
         self.vectors = np.stack([v for _, _, v in units]) if units else np.zeros((0, 1))
         self.passage_of = np.array([i for i, _, _ in units], dtype=int)
         texts = [hits[i].chunk.text[s.start:s.end] for i, s, _ in units]
@@ -112,6 +117,8 @@ class Checker:
             return Judged(raw, claim, "filler", cited, invalid)
         if not _in_language(claim, self.language):
             return Judged(raw, claim, "language", cited, invalid)
+        if self._echoes(claim):  # rule 4 of the prompt holds the refusal sentence: an echo is not a refusal
+            return Judged(raw, claim, "echo", cited, invalid)
         if not cited and _refuses(claim, self.language):
             return Judged(raw, claim, "refusal", invalid=invalid)
         evidence = self.evidence(claim)
@@ -122,6 +129,12 @@ class Checker:
             best = max(evidence, key=lambda p: evidence[p][1] - self._floor(evidence[p][0]))
             return Judged(raw, claim, "recited", cited, invalid, (), (best,), evidence)
         return Judged(raw, claim, "unsupported", cited, invalid, evidence=evidence)
+
+    def _echoes(self, claim: str) -> bool:
+        words = _words(_BULLET.sub("", claim))
+        if not words or not self.instruction_words or _refuses_exactly(claim, self.language):
+            return False
+        return sum(w in self.instruction_words for w in words) >= ECHO_SHARE * len(words)
 
     def evidence(self, claim: str) -> dict[int, tuple[int, float]]:
         """Passages that support the claim, each with its most similar sentence (unit index, cosine)."""
@@ -146,11 +159,24 @@ class Checker:
 def _in_language(claim: str, language: Language) -> bool:
     own = len(SCRIPT[language].findall(claim))
     other = sum(len(pattern.findall(claim)) for lang, pattern in SCRIPT.items() if lang != language)
-    return own + other == 0 or own / (own + other) >= OWN_SCRIPT_SHARE
+    return own + other == 0 or own / (own + other) >= OWN_SCRIPT_SHARE[language]
+
+
+def _refuses_exactly(claim: str, language: Language) -> bool:
+    return normalize(strings.ABSTAIN[language]).rstrip(".") in normalize(claim)
 
 
 def _refuses(claim: str, language: Language) -> bool:
-    return normalize(strings.ABSTAIN[language]).rstrip(".") in normalize(claim) or bool(REFUSAL.search(claim))
+    return _refuses_exactly(claim, language) or bool(REFUSAL.search(claim))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", normalize(text).lower())
+
+
+def same_claim(claim: str) -> str:
+    """A claim's form for spotting a repeat: words only, folded."""
+    return " ".join(_words(claim))
 
 
 class Composer:

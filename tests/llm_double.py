@@ -9,8 +9,9 @@ this real HTTP process instead. It speaks two protocols:
 
 Replies are chosen deterministically from the request: the first script entry whose "match" occurs
 in the question of the prompt (the line after "Question:"/"السؤال:", or after "Last question:"/
-"السؤال الأخير:" for a follow-up rewrite) and whose "kind" ("answer" or "rewrite") fits. The script
-is read again for every request, so a test can add entries. Every request is appended to LOG.
+"السؤال الأخير:" for a follow-up rewrite) and whose "kind" ("answer", "rewrite" or "translate", a
+prompt asking for the question's translation) fits. The script is read again for every request, so a
+test can add entries. Every request is appended to LOG.
 
 An entry: {"match", "kind", "reply"} plus any of
     "status": N         answer with HTTP status N and an error body
@@ -19,6 +20,10 @@ An entry: {"match", "kind", "reply"} plus any of
     "malformed": true   after the first piece, send a line that is not JSON
     "truncate": true    close the connection before the reply says it is finished
     "wait_for": PATH    once the second sentence has begun, wait (up to 30 s) until PATH exists
+    "exact": true       "match" must be the whole question, not part of it
+    "repeat": N         the reply N times over (a model that never stops, or 100 MB of one word)
+    "every": S          seconds between pieces
+    "piece": N          characters per piece (default PIECE)
 In "reply", {p:NEEDLE} becomes the number of the prompt's passage that contains NEEDLE.
 """
 from __future__ import annotations
@@ -29,6 +34,7 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 
 PIECE = 5  # characters per streamed piece
 
@@ -37,6 +43,9 @@ LOG = Path(sys.argv[2]) if len(sys.argv) > 2 else None
 
 
 def question_of(prompt: str) -> tuple[str, str]:
+    if "Arabic translation:" in prompt or "الترجمة الإنجليزية:" in prompt:
+        line = prompt.strip().splitlines()[0]
+        return "translate", line.split(":", 1)[1].strip()
     for kind, label in (("rewrite", "Last question:"), ("rewrite", "السؤال الأخير:"),
                         ("answer", "Question:"), ("answer", "السؤال:")):
         lines = [line for line in prompt.splitlines() if line.startswith(label)]
@@ -59,6 +68,18 @@ def fill(reply: str, prompt: str) -> str:
     return re.sub(r"\{p:([^}]+)\}", number, reply)
 
 
+def _pieces(text: str, repeat: int, size: int) -> Iterator[str]:
+    """`text` `repeat` times over, `size` characters at a time, made as they are sent."""
+    buffer = ""
+    for _ in range(repeat):
+        buffer += text
+        while len(buffer) >= size:
+            yield buffer[:size]
+            buffer = buffer[size:]
+    if buffer:
+        yield buffer
+
+
 def _log(record: dict) -> None:
     with LOG.open("a", encoding="utf-8") as log:
         log.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -75,7 +96,8 @@ class Handler(BaseHTTPRequestHandler):
         prompt = body["messages"][-1]["content"]
         kind, question = question_of(prompt)
         entries = json.loads(SCRIPT.read_text(encoding="utf-8")) if SCRIPT else []
-        entry = next((e for e in entries if e.get("kind", "answer") == kind and e["match"] in question), None)
+        entry = next((e for e in entries if e.get("kind", "answer") == kind
+                      and (e["match"] == question if e.get("exact") else e["match"] in question)), None)
         _log({"path": self.path, "kind": kind, "question": question, "body": body,
               "matched": entry["match"] if entry else None})
         entry = entry or {"reply": "No script for this question."}
@@ -88,24 +110,25 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-ndjson" if ollama else "text/event-stream")
         self.send_header("Connection", "close")
         self.end_headers()
-        text = fill(entry["reply"], prompt)
-        pieces = [text[i:i + PIECE] for i in range(0, len(text), PIECE)]
+        pieces = _pieces(fill(entry["reply"], prompt), entry.get("repeat", 1), entry.get("piece", PIECE))
         try:
             self._stream(pieces, entry, ollama, body.get("model", "scripted"))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up on us, as it should when we are too slow
         self.close_connection = True
 
-    def _stream(self, pieces: list[str], entry: dict, ollama: bool, model: str) -> None:
+    def _stream(self, pieces: Iterator[str], entry: dict, ollama: bool, model: str) -> None:
         waited, sent = False, ""
         for number, piece in enumerate(pieces):
+            time.sleep(entry.get("every", 0))
             if entry.get("stall_after") == number:
                 time.sleep(60)
             if number == 1 and entry.get("malformed"):
                 self._write(b"data: {not json\n\n" if not ollama else b"{not json\n")
                 return
             self._write(self._piece(piece, ollama, model))
-            sent += piece
+            if len(sent) < 10_000:
+                sent += piece
             # Once the next sentence has begun, the client can tell that the first one is complete.
             if entry.get("wait_for") and not waited and re.search(r"[.!?؟](?:\s*\[\d+\])*\s+[^\s\[]", sent):
                 waited = True
