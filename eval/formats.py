@@ -27,8 +27,9 @@ from typing import Callable, Sequence
 
 from .metrics import answer_has_gold, citation_precision, hit_at
 from .runner import CACHE, Item, evaluate, _item
+from .scanned import RENDERERS as SCANNED, SUFFIXES as SCANNED_SUFFIXES
 
-FORMATS = ("plain", "wrapped", "markdown", "html", "pdf-chromium", "pdf-fpdf2", "docx")
+FORMATS = ("plain", "wrapped", "markdown", "html", "pdf-chromium", "pdf-fpdf2", "docx", *SCANNED)
 CHROMIUM = "/usr/bin/chromium"
 # DejaVu Sans has Arabic glyphs and ships with matplotlib, so no system font is needed.
 FONT = Path(__import__("matplotlib").get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -195,6 +196,7 @@ RENDERERS: dict[str, Callable[[Article, Path], Path]] = {
     "pdf-chromium": render_pdf_chromium,
     "pdf-fpdf2": render_pdf_fpdf2,
     "docx": render_docx,
+    **SCANNED,  # scanned and photographed pages (read by OCR), slides, spreadsheets: eval/scanned.py
 }
 
 
@@ -203,7 +205,7 @@ def render_library(library: Sequence[Article], fmt: str, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for article in library:
         stem = folder / f"{article.language}-{article.slug}"
-        if not any(stem.with_suffix(s).exists() for s in (".txt", ".md", ".html", ".pdf", ".docx")):
+        if not any(stem.with_suffix(s).exists() for s in (".txt", ".md", ".html", ".pdf", ".docx", *SCANNED_SUFFIXES)):
             RENDERERS[fmt](article, stem)
     return folder
 
