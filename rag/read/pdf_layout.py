@@ -46,6 +46,7 @@ _BRACKETS = {b: pair for pair in ("()", "[]", "{}") for b in pair}
 # than a space (text laid out word by word without space glyphs).
 SPACE_OVERLAP = 0.1  # kerning may pull a word's first glyph over the space before it
 SPACE_GAP = 0.2
+RUN_GAP = 0.08  # the ink gap where Chromium starts a right-to-left run with a space: none
 WIDE_GAP = 0.3
 BOUNDARY_GAP = 0.25  # the same where Arabic meets a bracket, digit or Latin letter: no letter's shape widens it
 PARAGRAPH_GAP = 1.35  # a baseline step this many times the usual line step starts a paragraph
@@ -97,14 +98,18 @@ def page_lines(textpage, page_height: float) -> list[Line]:
         if code == 2 or raw.FPDFText_IsHyphen(handle, i) == 1:
             char = HYPHEN  # PDFium's code for a hyphen that ends a line
         elif unicodedata.category(char) in ("Cc", "Cf"):
-            continue
+            # A glyph without a character (LibreOffice's kashida, stretching a justified Arabic
+            # word) says nothing but still fills the line: kept as ink, so its word is not torn.
+            char = ""
         raw.FPDFText_GetCharOrigin(handle, i, ctypes.byref(ox), ctypes.byref(oy))
         raw.FPDFText_GetCharBox(handle, i, ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+        if not char and right.value - left.value <= 0:
+            continue
         size = raw.FPDFText_GetFontSize(handle, i)
         if size <= 1.0:  # some writers scale a 1-point font by the text matrix
             size = max(top.value - bottom.value, 1.0)
         glyphs.append((ox.value, oy.value, size, left.value, right.value, char,
-                       unicodedata.category(char) == "Mn", (left.value + right.value) / 2, i))
+                       bool(char) and unicodedata.category(char) == "Mn", (left.value + right.value) / 2, i))
     if not glyphs:
         return []
     glyphs.sort(key=lambda g: -g[1])
@@ -126,7 +131,10 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
     # ligature's box of its own (مّ) is ordered like any other glyph.
     letters = [g for g in row if not g[6]]
     floating = [g for g in row if g[6] and any(b[3] < g[7] < b[4] for b in letters)]
-    bases = sorted((g for g in row if not (g[6] and g in floating)), key=lambda g: g[7])
+    # Glyphs are ordered by their origins, which advance along the line however far a glyph's ink
+    # reaches (Amiri's خ overhangs the ت before it); the characters of one ligature share an origin
+    # and are ordered by their slices.
+    bases = sorted((g for g in row if not (g[6] and g in floating)), key=lambda g: (round(g[0] / (0.01 * g[2])), g[7]))
     if not bases:
         return None
     # Gaps are measured between whole glyphs: the characters of a ligature share its box.
@@ -147,33 +155,39 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
     # Chromium also writes a space glyph where it starts a run for a raised letter (one carrying a
     # mark, as in برسمٍ or عادةً, a fraction of a point up); only spaces on the line's baseline
     # separate words.
-    # Word spaces are read from the stream, where the writer put them or PDFium guessed them from the
-    # glyphs' advances (it knows the font's own space width): two neighbouring glyphs with exactly one
-    # space between them in the stream are two words, whatever their ink gap (Noto Serif's "of the"
-    # leaves 0.14 em). Their positions cannot say it: a right-to-left writer may put a space's
-    # origin anywhere on the line. Glyphs further apart in the stream (a run of its own for a raised
-    # letter, as in أيضاً) are two words if there is a space between them and a visible gap; but
+    # Word spaces are read from the stream before the gaps. Where the stream has no space character
+    # between two glyphs that follow each other but the advance leaves room for one, PDFium writes a
+    # space of its own (it knows the font's space width): that one is a word space whatever the ink
+    # gap (Noto Serif's "of the" leaves 0.14 em), unless a quote, bracket or digit in an Arabic line
+    # is beside it. The writers' own spaces need a visible gap as well: Chromium starts each run
+    # with one (Amiri's اً after أيض), and writes a space beside a bracket or quote in a
+    # right-to-left line by an order of its own (Calabriae" (" as Calabriae "(" in the stream).
     # fpdf2 writes a line's final stop after the line's other words, so a stop with several spaces
     # between it and its neighbour in the stream is judged by the gap alone.
-    separators = sorted(i for i, _, y, _ in spaces if abs(y - baseline) < 0.02 * size)
+    on_line = [(i, generated) for i, _, y, generated in spaces if abs(y - baseline) < 0.02 * size]
+    separators = [i for i, _ in on_line]
+    guessed = {i for i, generated in on_line if generated}
     mixed = any(_ARABIC.match(t[0]) for t in tokens)
     spaced: list[str] = []
     for k, token in enumerate(tokens):
         if k:
-            gap = token[1] - tokens[k - 1][2]
-            lo, hi = sorted((token[3], tokens[k - 1][3]))
-            between = bisect.bisect_left(separators, hi) - bisect.bisect_right(separators, lo)
-            apart = between > 1 and (tokens[k - 1][0] in _STOPS or token[0] in _STOPS)
-            # Chromium and fpdf2 place a space beside a quote mark or bracket in a right-to-left line
-            # by an order of their own (Calabriae" (" written as Calabriae "(" in the stream), so
-            # there, a stream space needs a visible gap too.
-            neutral = mixed and (token[0][0] in _QUOTES or tokens[k - 1][0][0] in _QUOTES)
-            separated = ((between == 1 and gap > (SPACE_GAP if neutral else -SPACE_OVERLAP) * size)
-                         or (between > 1 and not apart and gap > SPACE_GAP * size))
+            previous = tokens[k - 1]
+            gap = token[1] - previous[2]
+            lo, hi = sorted((token[3], previous[3]))
+            first, last = bisect.bisect_right(separators, lo), bisect.bisect_left(separators, hi)
+            between = last - first
+            apart = between > 1 and (previous[0] in _STOPS or token[0] in _STOPS)
+            neutral = mixed and any(t[0][:1] in _QUOTES or _DIGIT.match(t[0]) for t in (token, previous))
+            if between == 1 and not neutral:
+                least = -SPACE_OVERLAP if separators[first] in guessed or not mixed else RUN_GAP
+            else:
+                least = SPACE_GAP
+            separated = between and not apart and gap > least * size
             boundary = bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
             if separated or gap > (BOUNDARY_GAP if boundary else WIDE_GAP) * size:
                 spaced.append(" ")
-        spaced.append(token[0])
+        if token[0]:
+            spaced.append(token[0])
     arabic = sum(bool(_ARABIC.match(t)) for t in spaced)
     latin = sum(bool(_STRONG_LTR.match(t)) and not t.isdigit() for t in spaced)
     return Line(text="", y=row[0][1], size=size, left=min(g[3] for g in bases), right=max(g[4] for g in bases),
