@@ -286,3 +286,51 @@ def test_the_same_files_by_another_path_are_the_same_documents(tmp_path, monkeyp
     assert len(again.unchanged) == 3 and not again.added and not again.removed
     monkeypatch.chdir(ROOT)  # rebuild finds the files wherever it is run from
     assert len(engine.rebuild().added) == 3
+
+
+BUSY = 10  # documents for `rag index` to be busy with
+
+
+def upload_while_rag_index_runs(tmp_path: Path, chat: Sanad, cli_args: list[str], holds_the_index) -> tuple[str, int]:
+    """Two writers at once, as they meet in use: `rag index` busy with a folder, and the chat's own
+    upload handler (ui.app) taking a file meanwhile. Returns the upload's status once the run holds the
+    index, and the run's pid; `holds_the_index(pid)` says whether process pid does. Afterwards both writes are whole."""
+    from ui.app import _upload_handler
+
+    folder = tmp_path / "busy"
+    _corpus(folder, BUSY)
+    moon = tmp_path / "incoming" / "moon.txt"
+    moon.parent.mkdir()
+    moon.write_text("The capital of the moon colony Selene is Tranquility Base, founded in 2081.", encoding="utf-8")
+    upload = _upload_handler(chat)
+    run = subprocess.Popen([sys.executable, "-m", "rag.cli", "index", str(folder), *cli_args], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while not holds_the_index(run.pid):
+            assert run.poll() is None, run.communicate()
+            time.sleep(0.05)
+        status = upload([str(moon)])[0]
+        assert run.poll() is None, "the run finished before the upload: the two writers never met"
+        out, err = run.communicate(timeout=600)
+    finally:
+        run.kill()
+    assert run.returncode == 0 and f"added {BUSY}" in out, err
+    assert not (chat.settings.uploads_dir / "moon.txt").exists()  # the refused upload left nothing
+    assert "Tranquility" not in chat.ask("What is the capital of the moon colony Selene?").text
+    again = upload([str(moon)])[0]  # the index is free again: the same upload goes in
+    assert "Added 1" in again, again
+    answer = chat.ask("What is the capital of the moon colony Selene?")
+    assert not answer.abstained and "Tranquility Base" in answer.text
+    assert len(chat.documents()) == 3 + BUSY + 1
+    return status, run.pid
+
+
+def test_a_chat_upload_while_rag_index_runs_is_told_to_wait_and_loses_nothing(tmp_path):
+    index_dir = tmp_path / "index"
+    _engine(index_dir).index([_docs(tmp_path)])
+    chat = Sanad(load_settings(index_dir=index_dir, uploads_dir=tmp_path / "uploads"))
+    lock = index_dir / ".lock"
+    status, pid = upload_while_rag_index_runs(tmp_path, chat, ["--index-dir", str(index_dir)],
+                                              lambda pid: lock.is_file() and lock.read_text().strip() == str(pid))
+    assert f"being updated by process {pid}" in status
+    _consistent(index_dir)

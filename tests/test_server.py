@@ -137,3 +137,20 @@ def test_a_server_that_stops_gives_a_clear_error_not_a_hang(tmp_path, server):
 def test_an_empty_server_says_how_to_build_the_index(tmp_path, server):
     with pytest.raises(IndexProblem, match="rag index .*--chroma-url"):
         _instance(tmp_path, "one", server.url).ask("anything?")
+
+
+def test_a_chat_upload_while_rag_index_runs_on_the_server_is_told_to_wait(tmp_path, server):
+    """Issue 21, item 10, with the shared store: the lease, not a file lock, keeps the writers apart."""
+    from test_lifecycle import upload_while_rag_index_runs
+
+    _instance(tmp_path, "first", server.url).index([_docs(tmp_path / "docs", {**FACTS, "volcano.md": "# Etna\n\nEtna is active."})])
+    chat = Sanad(load_settings(index_dir=tmp_path / "chat", chroma_url=server.url, uploads_dir=tmp_path / "uploads"))
+    lease = ServerLock(ServerState(server.url, None, tmp_path / "probe"))
+
+    def holds(pid: int) -> bool:
+        holder = lease._holder()
+        return bool(holder) and f" process {pid} " in holder[0]
+
+    status, pid = upload_while_rag_index_runs(tmp_path, chat, ["--chroma-url", server.url, "--index-dir",
+                                                               str(tmp_path / "cli")], holds)
+    assert "being updated by" in status and f"process {pid} " in status
