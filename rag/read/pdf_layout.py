@@ -318,10 +318,14 @@ def strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[Li
     def key(line: Line) -> str:
         return re.sub(r"\d+", "#", " ".join(line.text.split()))
 
+    # A running line repeats at the page's edge beside other text: a document of one line a page
+    # (a list, a log) repeats a shape too, but that line is all there is to read.
     edges: dict[str, int] = {}
     for lines in pages:
-        for candidate in {key(line) for line in lines[:2] + lines[-2:]}:
-            edges[candidate] = edges.get(candidate, 0) + 1
+        keys = [key(line) for line in lines]
+        for candidate in set(keys[:2] + keys[-2:]):
+            if any(other != candidate for other in keys):
+                edges[candidate] = edges.get(candidate, 0) + 1
     repeated = {k for k, n in edges.items() if len(pages) >= 2 and n >= max(2, 0.5 * len(pages))}
     out = []
     for lines, height in zip(pages, heights):
@@ -401,19 +405,27 @@ def document_words(blocks: list[Block]) -> set[str]:
     return {w.casefold() for b in blocks for w in re.findall(r"\w+", b.text.replace(HYPHEN, "-"))}
 
 
+def read_page(document, index: int) -> tuple[list[Line], float]:
+    """One page's visual lines (top to bottom, each in logical order) and its height: an empty list
+    for a page without a text layer."""
+    page = document[index]
+    textpage = page.get_textpage()
+    try:
+        height = page.get_height()
+        return page_lines(textpage, height), height
+    finally:
+        textpage.close()
+        page.close()
+
+
 def read_blocks(document) -> tuple[list[Block], str]:
     """The document's blocks across all pages, and its title (from the metadata, if any)."""
     pages: list[list[Line]] = []
     heights: list[float] = []
     for index in range(len(document)):
-        page = document[index]
-        textpage = page.get_textpage()
-        try:
-            heights.append(page.get_height())
-            pages.append(page_lines(textpage, heights[-1]))
-        finally:
-            textpage.close()
-            page.close()
+        lines, height = read_page(document, index)
+        pages.append(lines)
+        heights.append(height)
     pages = strip_running(pages, heights)
     rtl_lines = [line for lines in pages for line in lines if line.rtl]
     if sum(map(_article_score, (l.stored for l in rtl_lines))) > sum(map(_article_score, (l.text for l in rtl_lines))):
