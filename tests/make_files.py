@@ -214,3 +214,94 @@ def photographed(path: Path, page: Path, angle: float = 1.5, noise: int = 12, se
     pixels += np.random.default_rng(seed).normal(0, noise, pixels.shape)
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).convert("RGB").save(path, quality=85)
     return path
+
+
+def pptx(path: Path, title: str, slides: list[tuple[str, list[str], str]]) -> Path:
+    """A deck: a title slide, then (title, bullet paragraphs, speaker notes) per slide."""
+    from pptx import Presentation
+
+    deck = Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[0])
+    first.shapes.title.text = title
+    for heading, paragraphs, notes in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = heading
+        body = slide.placeholders[1].text_frame
+        body.text = paragraphs[0]
+        for text in paragraphs[1:]:
+            body.add_paragraph().text = text
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    deck.save(str(path))
+    return path
+
+
+def xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A workbook, a sheet per name, rows as given (the first usually the column headers)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(str(path))
+    return path
+
+
+def csv_file(path: Path, rows: list[list], delimiter: str = ",") -> Path:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def odt(path: Path, title: str, paragraphs: list[str], items: list[str] = ()) -> Path:
+    """An OpenDocument text as odfpy writes one: a level-1 heading, paragraphs, a list."""
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, List, ListItem, P
+
+    document = OpenDocumentText()
+    document.text.addElement(H(outlinelevel=1, text=title))
+    for text in paragraphs:
+        document.text.addElement(P(text=text))
+    if items:
+        listing = List()
+        for item in items:
+            entry = ListItem()
+            entry.addElement(P(text=item))
+            listing.addElement(entry)
+        document.text.addElement(listing)
+    document.save(str(path))
+    return path
+
+
+def epub(path: Path, title: str, chapters: list[tuple[str, list[str]]], language: str = "en") -> Path:
+    """An EPUB 3 written by hand as e-book tools write it: a package file, a spine, XHTML chapters."""
+    import html as html_lib
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        book.writestr("META-INF/container.xml",
+                      '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+                      '<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+                      '</rootfiles></container>')
+        items, refs = [], []
+        for n, (heading, paragraphs) in enumerate(chapters, 1):
+            body = "".join(f"<p>{html_lib.escape(p)}</p>" for p in paragraphs)
+            book.writestr(f"OEBPS/text/ch{n}.xhtml",
+                          f'<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml" '
+                          f'xml:lang="{language}"><head><title>{html_lib.escape(heading)}</title></head>'
+                          f'<body><h2>{html_lib.escape(heading)}</h2>{body}</body></html>')
+            items.append(f'<item id="ch{n}" href="text/ch{n}.xhtml" media-type="application/xhtml+xml"/>')
+            refs.append(f'<itemref idref="ch{n}"/>')
+        book.writestr("OEBPS/content.opf",
+                      '<?xml version="1.0" encoding="utf-8"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
+                      'unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                      f'<dc:identifier id="id">sanad-test</dc:identifier><dc:title>{html_lib.escape(title)}</dc:title>'
+                      f'<dc:language>{language}</dc:language></metadata><manifest>{"".join(items)}</manifest>'
+                      f'<spine>{"".join(refs)}</spine></package>')
+    return path

@@ -10,7 +10,7 @@ from typing import Callable
 
 from .. import strings
 from ..types import Document
-from . import docx, html, image, markdown, pdf, text
+from . import docx, epub, html, image, markdown, odt, pdf, pptx, sheet, text
 from .base import PDFIUM_LOCK, Read, ReadError
 from .ocr import PAGE_PROGRESS
 
@@ -28,6 +28,11 @@ READERS: dict[str, Callable[[bytes, str], Read]] = {
     ".tif": image.read,
     ".tiff": image.read,
     ".webp": image.read,
+    ".pptx": pptx.read,
+    ".xlsx": sheet.read_xlsx,
+    ".csv": sheet.read_csv,
+    ".odt": odt.read,
+    ".epub": epub.read,
 }
 SUPPORTED = tuple(READERS)
 
