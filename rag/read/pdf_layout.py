@@ -50,6 +50,7 @@ RUN_GAP = 0.08  # the ink gap where Chromium starts a right-to-left run with a s
 WIDE_GAP = 0.3
 BOUNDARY_GAP = 0.25  # the same where Arabic meets a bracket, digit or Latin letter: no letter's shape widens it
 PARAGRAPH_GAP = 1.35  # a baseline step this many times the usual line step starts a paragraph
+GUTTER = 1.5  # a gap this many times the type size, in the same place on most lines, parts columns
 EDGE = 0.08  # the top and bottom share of the page where running headers and footers live
 
 
@@ -64,6 +65,7 @@ class Line:
     stored: str = ""  # a right-to-left line as stored, left to right: the reading if the writer did no bidi
     visual: list[str] = field(default_factory=list)  # glyph clusters and spaces, left to right
     weight: int = 0  # Arabic letters minus Latin ones: the line's own vote for its direction
+    column: int = 0  # 1, 2 on a page set in columns (in reading order), 0 for a line across the page
 
 
 @dataclass
@@ -112,16 +114,101 @@ def page_lines(textpage, page_height: float) -> list[Line]:
                        bool(char) and unicodedata.category(char) == "Mn", (left.value + right.value) / 2, i))
     if not glyphs:
         return []
-    glyphs.sort(key=lambda g: -g[1])
+    lines = []
+    for part, column in _columns(_rows(glyphs)):
+        line = _line(part, spaces)
+        if line is not None:
+            line.column = column
+            lines.append(line)
+    _directions(lines)
+    return lines
+
+
+def _rows(glyphs: list[tuple]) -> list[list[tuple]]:
+    """Glyphs on one baseline, top to bottom."""
     rows: list[list[tuple]] = []
-    for glyph in glyphs:
+    for glyph in sorted(glyphs, key=lambda g: -g[1]):
         if rows and abs(rows[-1][0][1] - glyph[1]) <= 0.35 * max(glyph[2], rows[-1][0][2]):
             rows[-1].append(glyph)
         else:
             rows.append([glyph])
-    lines = [line for row in rows if (line := _line(row, spaces)) is not None]
-    _directions(lines)
-    return lines
+    return rows
+
+
+def _columns(rows: list[list[tuple]]) -> list[tuple[list[tuple], int]]:
+    """Rows in reading order, each with its column. A page set in two columns has a gutter, an
+    upright band that the text of (nearly) every row leaves empty, with text on both sides of it;
+    the two columns' baselines need not line up (Chromium's Arabic columns do not). Between two rows
+    that cross the gutter (a title, a running header), one column is read after the other, the
+    right one first in Arabic; such a row is read whole, in its place."""
+    gutter = _gutter(rows)
+    if gutter is None:
+        return [(row, 0) for row in rows]
+    rtl = sum(bool(_ARABIC.match(g[5])) for row in rows for g in row) > sum(
+        bool(_STRONG_LTR.match(g[5])) for row in rows for g in row)
+    out: list[tuple[list[tuple], int]] = []
+    band: list[tuple] = []
+
+    def flush() -> None:
+        sides = ([g for g in band if g[7] < gutter], [g for g in band if g[7] >= gutter])
+        for side in ((1, 0) if rtl else (0, 1)):
+            out.extend((row, side + 1) for row in _rows(sides[side]))
+        band.clear()
+
+    for row in rows:
+        if any(left < gutter < right for left, right in _segments(row)):
+            flush()
+            out.append((row, 0))
+        else:
+            band.extend(row)
+    flush()
+    return out
+
+
+def _segments(row: list[tuple]) -> list[list[float]]:
+    """The row's stretches of text: ink without a gap as wide as a gutter."""
+    size = statistics.median(g[2] for g in row)
+    out: list[list[float]] = []
+    for left, right in sorted((g[3], g[4]) for g in row):
+        if out and left - out[-1][1] < GUTTER * size:
+            out[-1][1] = max(out[-1][1], right)
+        else:
+            out.append([left, right])
+    return out
+
+
+def _gutter(rows: list[list[tuple]]) -> float | None:
+    """The x of the gutter between two columns, if the page has one: at most a tenth of the rows of
+    running text have text across it, and a third or more have text on each side of it."""
+    full = [_segments(row) for row in rows if len(row) >= 12]
+    if len(full) < 6:
+        return None
+    # Counted for each whole x at once, by adding up where stretches and rows begin and end.
+    origin = int(min(s[0][0] for s in full))
+    width = int(max(s[-1][1] for s in full)) - origin + 2
+    across, starts, ends = [0] * (width + 1), [0] * (width + 1), [0] * (width + 1)
+    for segs in full:
+        for left, right in segs:
+            across[int(left) - origin + 1] += 1
+            across[int(right) - origin + 1] -= 1
+        starts[int(segs[0][0]) - origin + 1] += 1
+        ends[int(segs[-1][1]) - origin + 1] += 1
+    best: list[int] = []
+    inside = begun = ended = 0
+    for x in range(width):
+        inside, begun, ended = inside + across[x], begun + starts[x], ended + ends[x]
+        if inside <= 0.1 * len(full) and begun >= len(full) / 3 and len(full) - ended >= len(full) / 3:
+            best.append(x + origin)
+    if not best:
+        return None
+    runs: list[list[int]] = []  # the widest run of such x; its middle
+    for x in best:
+        if runs and x == runs[-1][-1] + 1:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    widest = max(runs, key=len)
+    return (widest[0] + widest[-1]) / 2
 
 
 def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Line | None:
@@ -349,8 +436,11 @@ def page_blocks(lines: list[Line], page: int, body: float) -> list[Block]:
     steps = [a.y - b.y for a, b in zip(lines, lines[1:]) if abs(a.size - b.size) < 0.1 * body and a.y > b.y]
     step = statistics.median(steps) if steps else 1.5 * body
     body_lines = [l for l in lines if abs(l.size - body) < 0.15 * body] or lines
-    lo, hi = min(l.left for l in body_lines), max(l.right for l in body_lines)
-    width = max(hi - lo, 1.0)
+    edges = {}  # each column's text edges: the far edge a paragraph's last line falls short of
+    for column in {l.column for l in lines}:
+        own = [l for l in body_lines if l.column == column] or [l for l in lines if l.column == column]
+        lo, hi = min(l.left for l in own), max(l.right for l in own)
+        edges[column] = (lo, hi, max(hi - lo, 1.0))
     blocks: list[Block] = []
     previous: Line | None = None
     for line in lines:
@@ -359,7 +449,7 @@ def page_blocks(lines: list[Line], page: int, body: float) -> list[Block]:
         new = (previous is None or blocks[-1].kind != kind
                or previous.y - line.y > PARAGRAPH_GAP * step
                or abs(previous.size - line.size) > 0.1 * body
-               or (not heading and _ends_short(previous, lo, hi, width)))
+               or (not heading and _ends_short(previous, *edges[previous.column])))
         if new:
             blocks.append(Block(line.text, kind, [(page, 0)]))
         else:
