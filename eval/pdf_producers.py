@@ -203,6 +203,9 @@ def write_fpdf2(doc: Doc, producer: Producer, out: Path) -> Path:
 
     document = Paged()
     document.add_font("body", fname=FONT_FILES[font])
+    # Latin words and digits in an Arabic text: from a font that has them, as a word processor does.
+    document.add_font("fallback", fname=FONT_FILES["DejaVu Sans"])
+    document.set_fallback_fonts(["fallback"])
     document.set_text_shaping(use_shaping_engine=True, direction="rtl" if rtl else "ltr",
                               script="arab" if rtl else "latn", language="ara" if rtl else "eng")
     document.add_page()
@@ -228,7 +231,7 @@ def write_typst(doc: Doc, producer: Producer, out: Path) -> Path:
     font = _font(producer, doc.language)
     source = "\n".join([
         f'#set page(paper: "a4", numbering: "1")',
-        f'#set text(font: {_typst_string(font)}, size: {producer.size}pt, lang: "{doc.language}", dir: {"rtl" if rtl else "ltr"})',
+        f'#set text(font: ({_typst_string(font)}, "DejaVu Sans"), size: {producer.size}pt, lang: "{doc.language}", dir: {"rtl" if rtl else "ltr"})',
         f'#set par(justify: {"true" if producer.align == "justify" else "false"})',
         f"#heading(level: 1)[#{_typst_string(doc.title)}]",
         *(f"#par[#{_typst_string(p)}]\n" for p in doc.paragraphs),

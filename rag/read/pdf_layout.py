@@ -46,6 +46,7 @@ _BRACKETS = {b: pair for pair in ("()", "[]", "{}") for b in pair}
 # than a space (text laid out word by word without space glyphs).
 SPACE_OVERLAP = 0.1  # kerning may pull a word's first glyph over the space before it
 SPACE_GAP = 0.2
+ADJACENT_GAP = 0.6
 RUN_GAP = 0.08  # the ink gap where Chromium starts a right-to-left run with a space: none
 WIDE_GAP = 0.3
 BOUNDARY_GAP = 0.25  # the same where Arabic meets a bracket, digit or Latin letter: no letter's shape widens it
@@ -271,7 +272,10 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
                 least = SPACE_GAP
             separated = between and not apart and gap > least * size
             boundary = bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
-            if separated or gap > (BOUNDARY_GAP if boundary else WIDE_GAP) * size:
+            # Glyphs that follow each other in the stream with no space between, where PDFium saw
+            # no room for one either, are one word unless far apart (Noto Naskh's ١١ leaves 0.31 em).
+            widest = ADJACENT_GAP if hi - lo == 1 else BOUNDARY_GAP if boundary else WIDE_GAP
+            if separated or gap > widest * size:
                 spaced.append(" ")
         if token[0]:
             spaced.append(token[0])
