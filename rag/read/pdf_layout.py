@@ -274,7 +274,7 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
             boundary = bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
             # Glyphs that follow each other in the stream with no space between, where PDFium saw
             # no room for one either, are one word unless far apart (Noto Naskh's ١١ leaves 0.31 em).
-            widest = ADJACENT_GAP if hi - lo == 1 else BOUNDARY_GAP if boundary else WIDE_GAP
+            widest = BOUNDARY_GAP if boundary else ADJACENT_GAP if hi - lo == 1 else WIDE_GAP
             if separated or gap > widest * size:
                 spaced.append(" ")
         if token[0]:
