@@ -422,10 +422,12 @@ def test_an_upload_killed_while_indexing_is_removed_when_the_chat_starts(tmp_pat
     assert (uploads / "long-report.txt").is_file()
     assert "long-report.txt" not in {Path(d.source).name for d in engine.documents()}
 
+    decoy = uploads / ".pending-0123456789abcdef.txt"  # a user's file that only looks like a mark
+    decoy.write_text("Hidden notes.", encoding="utf-8")
     with socket.socket() as holder:  # the chat starts, clears up, then finds its port taken and stops
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         code = run_from_cli(engine, Namespace(host="127.0.0.1", port=holder.getsockname()[1]))
     assert code == 2
     assert strings.upload_interrupted("long-report.txt") in capsys.readouterr().err
-    assert not any(uploads.iterdir())  # the file, its mark and any temporary
+    assert list(uploads.iterdir()) == [decoy]  # the file, its mark and any temporary are gone

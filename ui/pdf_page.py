@@ -87,15 +87,22 @@ def _main() -> None:
     try:
         image = _render(Path(request["path"]), request["page"], request["sentences"])
     except PageNotShown as refusal:
-        sys.stdout.buffer.write(json.dumps({"refused": refusal.reason}).encode() + b"\n")
+        sys.stdout.buffer.write(json.dumps({"refused": refusal.reason, "peak_kb": _peak_kb()}).encode() + b"\n")
         return
     head = {k: v for k, v in asdict(image).items() if k != "png"}
+    head["peak_kb"] = _peak_kb()  # for bench.reliability: this process's own, whatever it was forked from
     sys.stdout.buffer.write(json.dumps(head).encode() + b"\n" + image.png)
 
 
+def _peak_kb() -> int:
+    """VmHWM: unlike ru_maxrss, it does not count the pages of the process this one was spawned from."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+
+
 def _scale(width: float, height: float) -> float:
-    """SCALE, or less for a page whose image would pass MAX_PIXELS or MAX_SIDE; a box that is empty,
-    inside out or a thin strip is refused."""
+    """SCALE, or less for a page whose image would pass MAX_PIXELS or MAX_SIDE; a box that is empty
+    or a thin strip is refused (PDFium puts the corners of an inside-out box in order itself)."""
     if not (math.isfinite(width) and math.isfinite(height)) or min(width, height) < 1:
         raise PageNotShown(strings.VIEWER_PAGE_NO_BOX)
     if max(width, height) / min(width, height) > MAX_ASPECT:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from rag.read import SUPPORTED, ReadError, load_bytes, parse_document
 
 PENDING = ".pending-"  # a placed file not yet indexed: {"name": ..., "pid": ...}
 INCOMING = ".incoming-"  # a file being written, before it has its name
+# Neither has a suffix, so no upload (which needs one, SUPPORTED) is ever taken for one of them.
+_LEFT_BEHIND = re.compile(rf"(?:{re.escape(PENDING)}[0-9a-f]{{16}}|{re.escape(INCOMING)}(\d+)-\w+)")
 
 
 @dataclass
@@ -98,6 +101,8 @@ def recover(uploads_dir: Path, indexed_paths: set[str]) -> list[str]:
     if not uploads_dir.is_dir():
         return notes
     for mark in sorted(uploads_dir.glob(PENDING + "*")):
+        if not _LEFT_BEHIND.fullmatch(mark.name):
+            continue
         try:
             record = json.loads(mark.read_text(encoding="utf-8"))
             path, pid = uploads_dir / Path(record["name"]).name, int(record["pid"])
@@ -111,7 +116,8 @@ def recover(uploads_dir: Path, indexed_paths: set[str]) -> list[str]:
             notes.append(strings.upload_interrupted(path.name))
         mark.unlink(missing_ok=True)
     for temporary in uploads_dir.glob(INCOMING + "*"):
-        if not _alive(int(temporary.name[len(INCOMING):].partition("-")[0] or 0)):
+        left = _LEFT_BEHIND.fullmatch(temporary.name)
+        if left and not _alive(int(left.group(1))):
             temporary.unlink(missing_ok=True)
     return notes
 
