@@ -36,12 +36,13 @@ from .layout import strip_controls
 
 log = logging.getLogger(__name__)
 
-DPI = 300  # PDF pages are rendered at this resolution for Tesseract
+DPI = 300  # PDF pages without images are rendered at this resolution for Tesseract
+MIN_DPI, MAX_DPI = 150, 400  # a scanned page is rendered at its scan's resolution, within these
 MAX_SIDE = 4200  # px: a larger image (a 48 MP photo) is scaled down first; A4 at 300 dpi is 3508
 MAX_PIXELS = 120_000_000  # an image that would decode to more is refused, not decoded
 LOW_CONFIDENCE = 60  # mean word confidence below which "ara" read a page that is not (only) Arabic
 ARABIC_PAGE = 0.9  # share of letters that are Arabic for a page read with "ara+eng" to be an Arabic one
-CACHE_VERSION = "1"  # change it when what is cached (or how it is read) changes
+CACHE_VERSION = "2"  # change it when what is cached (or how it is read) changes
 
 _ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
 _LATIN = re.compile("[A-Za-z]")
@@ -188,7 +189,7 @@ def pdf_blocks(data: bytes, numbers: list[int], source: str, required: bool) -> 
                     page = document[number]
                     try:
                         width, height = page.get_size()
-                        scale = min(DPI / 72, MAX_SIDE / max(width, height, 1))
+                        scale = min(_scan_scale(page), MAX_SIDE / max(width, height, 1))
                         return page.render(scale=scale, grayscale=True).to_pil().copy()  # own memory, not PDFium's
                     finally:
                         page.close()
@@ -199,6 +200,21 @@ def pdf_blocks(data: bytes, numbers: list[int], source: str, required: bool) -> 
         with PDFIUM_LOCK:
             document.close()
     return [block for number, page in zip(numbers, pages) for block in page_blocks(page, number)]
+
+
+def _scan_scale(page) -> float:
+    """The scale that renders the page's largest image at its own resolution. Resampling a scan
+    blurs its letters: an Arabic page scanned at 200 dpi read back 0.98 of its words rendered at 200
+    dpi and 0.69 at 300. A page without images (text drawn as outlines) is rendered at DPI."""
+    import pypdfium2.raw as pdfium_c
+
+    best, scale = 0.0, DPI / 72
+    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, bottom, right, top = image.get_bounds()
+        width_px, _ = image.get_px_size()
+        if (right - left) * (top - bottom) > best and right - left > 1:
+            best, scale = (right - left) * (top - bottom), width_px / (right - left)
+    return min(max(scale, MIN_DPI / 72), MAX_DPI / 72)
 
 
 def open_image(data: bytes, source: str):
