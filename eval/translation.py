@@ -117,7 +117,8 @@ def _row(engine: Sanad, item) -> dict:
     translator = engine._translators.get(model.name)
     translation = translator.translate(item.question, language) if translator else None
     if translation is None or translation.text is None or OTHER[language] not in engine.languages():
-        return {**row, "always": row["shipped"], "rrf": row["shipped"], "ungated": row["shipped"]}
+        return {**row, "always": row["shipped"], "rrf": row["shipped"], "ungated": row["shipped"],
+                "reason": translation.reason if translation else None}
     k = engine.settings.top_k
     original, vector, retriever = engine._retrieve(item.question, (), k, None)
     other, other_vector, _ = engine._retrieve(translation.text, (), k, None)

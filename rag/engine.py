@@ -26,7 +26,7 @@ from .settings import DEFAULT_EMBEDDER, Settings, load_settings
 from .state import State, open_state, unreachable
 from .store import Committed, VectorStore
 from .text import detect_language
-from .translate import OTHER, Translator, better
+from .translate import JUNK, LIST_ITEM, OTHER, Translator, better
 from .types import Answer, DocInfo, Document, Hit, IndexReport, Turn
 
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -251,8 +251,13 @@ class Sanad:
             return None
         lines = [line.strip().strip('"«»“”') for line in text.strip().splitlines() if line.strip()]
         rewritten = lines[0] if lines else ""
-        # Rewriting into another language is a known failure of peers: the answer would follow it.
-        if not re.search(r"\w", rewritten) or detect_language(rewritten) != language or len(rewritten) > MAX_QUESTION_CHARS:
+        # Rewriting into another language is a known failure of peers: the answer would follow it. A
+        # model that continues the prompt instead (a real small one wrote "<<SYS>>", "<conversation>",
+        # "1. Why Pakistan?") gives markup, a list, or an earlier question back: none stands for this one.
+        earlier = {_folded(t.question) for t in history}
+        if (not re.search(r"\w", rewritten) or detect_language(rewritten) != language
+                or len(rewritten) > MAX_QUESTION_CHARS or JUNK.search(rewritten) or LIST_ITEM.match(rewritten)
+                or _folded(rewritten) in earlier):
             return None
         return rewritten
 
@@ -314,6 +319,10 @@ def support(engine: Retriever, hits: Sequence[Hit], vector) -> tuple[float, str]
     best = int(np.argmax(similarity))
     hit, sentence, _ = units[best]
     return float(similarity[best]), detect_language(hits[hit].chunk.text[sentence.start:sentence.end])
+
+
+def _folded(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def _quoted(answer_text: str) -> list[str]:

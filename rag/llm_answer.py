@@ -14,7 +14,7 @@ from .llm import ChatModel, LLMError
 from .settings import Settings
 from .text import detect_language
 from .types import Answer, Hit, Verification
-from .verify import Checker, Composer, Judged, SentenceSplitter, same_claim
+from .verify import Checker, Composer, Judged, SentenceSplitter, same_claim, strip_markers
 
 
 class LLMAnswerer:
@@ -57,9 +57,11 @@ class LLMAnswerer:
 
         def take(sentence: str, new_line: bool) -> bool:
             """Judge one sentence; whether it is shown."""
-            verdict = checker.judge(sentence)
-            if verdict.verdict in ("supported", "recited") and same_claim(verdict.claim) in shown:
-                verdict = replace(verdict, verdict="repeated")
+            claim = strip_markers(sentence)
+            if same_claim(claim) in shown:  # judged once already: a model that repeats itself costs no embedding
+                verdict = Judged(sentence, claim, "repeated")
+            else:
+                verdict = checker.judge(sentence)
             judged.append(verdict)
             if not composer.add(verdict, new_line):
                 return False

@@ -12,8 +12,12 @@ translation retrieves confidently wrong passages. So a translation is used only 
     enough for this, puts the two within Settings.translation_agrees_at (calibrated on XQuAD's
     parallel questions against other questions of the same articles: docs/llm.md),
 
-and then the run it retrieves replaces the original's only where its best sentence supports it
-better, each measured against its own abstention floor (same-language similarities run higher).
+and then the run it retrieves replaces the original's unless the original's best sentence supports
+an answer clearly better, each measured against its own abstention floor (same-language similarities
+run higher). Measured on XQuAD (docs/llm.md): plain reciprocal-rank fusion of a perfect translation
+with the original loses most of the gain, and a fluent wrong translation that passes no check sinks
+hit@1 from 0.85 to 0.26; with these checks a perfect translator lifts Arabic over English from 0.77
+to 0.935 and English over Arabic from 0.845 to 0.94, and the wrong one costs at most 0.01.
 """
 from __future__ import annotations
 
@@ -33,11 +37,12 @@ from .types import Language
 OTHER: dict[Language, Language] = {"ar": "en", "en": "ar"}
 MAX_TOKENS = 128  # a question, not a paragraph
 CACHE_SIZE = 512
-# What a model that does not follow the prompt writes instead of a translation.
-_JUNK = re.compile(r"<[^>\n]{0,40}>|\[/?INST\]|<<|>>|^\s*(?:system|user|assistant)\s*:|```", re.IGNORECASE)
+TRANSLATION_EDGE = 0.04
+# What a model that does not follow the prompt writes instead of a translation or a rewrite.
+JUNK = re.compile(r"<[^>\n]{0,40}>|\[/?INST\]|<<|>>|^\s*(?:system|user|assistant)\s*:|```", re.IGNORECASE)
 _LABEL = re.compile(r"^\s*(?:(?:arabic|english)?\s*translation|question|الترجمة(?:\s+\S+)?|السؤال)\s*[:：]\s*",
                     re.IGNORECASE)
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 
 
 @dataclass(frozen=True)
@@ -92,13 +97,16 @@ def clean(reply: str) -> str | None:
     lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
     if not lines:
         return None
-    line = _BULLET.sub("", _LABEL.sub("", lines[0])).strip().strip('"\'«»“”').strip()
-    if not re.search(r"[^\W\d_]", line) or _JUNK.search(line) or len(line) > 400:
+    line = LIST_ITEM.sub("", _LABEL.sub("", lines[0])).strip().strip('"\'«»“”').strip()
+    if not re.search(r"[^\W\d_]", line) or JUNK.search(line) or len(line) > 400:
         return None
     return line
 
 
 def better(original_support: float, original_floor: float, translated_support: float, translated_floor: float) -> bool:
     """Whether the translated run is the one to answer from: its best sentence clears its own floor
-    by more than the original's clears its own."""
-    return translated_support - translated_floor > original_support - original_floor
+    by nearly as much as the original's clears its own, or more. The edge favours a translation that
+    passed the checks (on XQuAD, with a perfect translator, the plain comparison kept the original
+    where the translation was right: hit@1 0.92 instead of 0.95 English over Arabic); the original
+    keeps a clear lead, as in a library that holds the question's own language too."""
+    return translated_support - translated_floor + TRANSLATION_EDGE > original_support - original_floor

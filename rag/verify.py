@@ -131,8 +131,10 @@ class Checker:
         return Judged(raw, claim, "unsupported", cited, invalid, evidence=evidence)
 
     def _echoes(self, claim: str) -> bool:
-        words = _words(_BULLET.sub("", claim))
-        if not words or not self.instruction_words or _refuses_exactly(claim, self.language):
+        """Whether the sentence repeats the prompt's rules (the refusal sentence alone is no echo)."""
+        rest = normalize(_BULLET.sub("", claim)).replace(normalize(strings.ABSTAIN[self.language]).rstrip("."), " ")
+        words = _words(rest)
+        if len(words) < FILLER_WORDS or not self.instruction_words:
             return False
         return sum(w in self.instruction_words for w in words) >= ECHO_SHARE * len(words)
 
@@ -162,12 +164,8 @@ def _in_language(claim: str, language: Language) -> bool:
     return own + other == 0 or own / (own + other) >= OWN_SCRIPT_SHARE[language]
 
 
-def _refuses_exactly(claim: str, language: Language) -> bool:
-    return normalize(strings.ABSTAIN[language]).rstrip(".") in normalize(claim)
-
-
 def _refuses(claim: str, language: Language) -> bool:
-    return _refuses_exactly(claim, language) or bool(REFUSAL.search(claim))
+    return normalize(strings.ABSTAIN[language]).rstrip(".") in normalize(claim) or bool(REFUSAL.search(claim))
 
 
 def _words(text: str) -> list[str]:

@@ -194,7 +194,8 @@ def test_the_model_saying_it_cannot_answer_is_an_abstention(llm_engine):
 def test_off_topic_question_abstains_without_asking_the_model(llm_engine, double):
     answer = llm_engine.ask("Who won the 2022 football World Cup?")
     assert answer.abstained and answer.mode == "extractive" and answer.verification is None
-    assert not double.requests("World Cup")
+    # Only asked to translate it (the library is Arabic), never to answer it.
+    assert {r["kind"] for r in double.requests("World Cup")} <= {"translate"}
 
 
 def test_instructions_inside_a_document_do_not_change_the_answer(tmp_path, double, seed_engine):
@@ -391,3 +392,135 @@ def test_the_chat_shows_the_answerer_and_switches_between_quotes_and_the_model(l
     *_, (_, written) = chat(question, [], [], "openai:scripted")
     assert quoted[-1].answer.startswith(strings.ANSWER_LEAD["ar"])
     assert written[-1].answer != quoted[-1].answer and "الجيش الباكستاني" in written[-1].answer
+
+
+# What a real small model (Gemma 3 270M through llama.cpp, issue 22) sent, replayed; and the streams
+# of issue 21.2 that never end, never stop repeating, or never end a sentence.
+ECHOED_RULE = ("4. إن لم تُجب المقاطع عن السؤال فاكتب هذه الجملة بنصّها ولا شيء غيرها: "
+               "لم أجد في المستندات ما يجيب عن هذا السؤال.")
+SCRIPT += [
+    {"match": "لماذا تشارك باكستان",
+     "reply": "3. اختم كل جملة برقم المقطع الذي يدعمها بين قوسين مربعين، مثل [1] أو [2][3]. " + ECHOED_RULE + " "
+              "يمتلك الجيش الباكستاني خبرة طويلة وتاريخاً حافلاً في عمليات حفظ السلام تحت مظلة الأمم المتحدة "
+              "[{p:" + PEACEKEEPING + "}]."},
+    {"match": "Why is Pakistan's army suited", "reply": (LONG_EXPERIENCE + " ") * 6},
+    {"match": "What do Pakistan's forces bring",
+     "reply": "وقد أضاف خط Panthers أيضاً الم [1]. " + LONG_EXPERIENCE},
+    {"match": "What would the peacekeepers eat", "every": 0.01, "repeat": 5000,
+     "reply": "The Panthers defeated the Broncos in the final game of the season [1]. "},
+    {"match": "What about the force's uniforms", "every": 0.02, "repeat": 10**9, "reply": "word "},
+    {"match": "Why would Pakistan join the force in Gaza", "repeat": 2_000_000, "piece": 400, "reply": LONG_EXPERIENCE + " "},
+    {"match": "Why would Pakistan send troops to Gaza", "repeat": 100_000_000, "piece": 65536, "reply": "a"},
+    {"kind": "rewrite", "match": "and its size?", "reply": "<<SYS>>\nYou rewrite questions."},
+    {"kind": "rewrite", "match": "and its cost?", "reply": "<conversation>\nQuestion: why Pakistan?"},
+    {"kind": "rewrite", "match": "and its risks?", "reply": "1. why Pakistan?"},
+    {"kind": "rewrite", "match": "and its leader?", "reply": "Who leads the force Pakistan would join?"},
+]
+
+
+def test_a_model_echoing_its_instructions_is_not_read_as_a_refusal(llm_engine):
+    answer = llm_engine.ask("لماذا تشارك باكستان؟")
+    assert not answer.abstained and answer.mode == "openai:scripted"
+    assert "حفظ السلام" in answer.text and "اختم كل جملة" not in answer.text and strings.ABSTAIN["ar"] not in answer.text
+    assert answer.verification.echoed == 2 and not answer.verification.refused
+
+
+def test_a_sentence_already_shown_is_not_shown_again(llm_engine):
+    answer = llm_engine.ask("Why is Pakistan's army suited to the force?")
+    assert answer.text.count("long experience") == 1
+    assert answer.verification.repeated == 5 and answer.verification.supported == 1
+
+
+def test_an_arabic_fragment_with_latin_letters_is_not_english(llm_engine):
+    answer = llm_engine.ask("What do Pakistan's forces bring?")
+    assert "Panthers" not in answer.text and "long experience" in answer.text
+    assert answer.verification.wrong_language == 1
+
+
+def test_a_reply_whose_claims_are_all_rejected_is_stopped_early(llm_engine):
+    answer = llm_engine.ask("What would the peacekeepers eat?")
+    # 5000 unsupported sentences, one every 10 ms: the model is stopped after the fourth.
+    check = answer.verification
+    assert answer.mode == "extractive" and check.fallback == "unsupported"
+    assert check.sentences == check.dropped == seed_settings_rejected(llm_engine)
+
+
+def seed_settings_rejected(engine: Sanad) -> int:
+    return engine.settings.llm_rejected_in_a_row
+
+
+def _bounded(seed_engine, double, **bounds) -> Sanad:
+    """Small bounds for the whole reply, so the endless and huge streams end fast."""
+    return Sanad(seed_engine.settings.with_(llm="openai:scripted", llm_base_url=f"http://127.0.0.1:{double.port}/v1",
+                                            llm_timeout=20.0, **bounds))
+
+
+def test_a_stream_that_never_ends_stops_at_the_total_deadline(seed_engine, double):
+    answer = _bounded(seed_engine, double, llm_total_timeout=1.5).ask("What about the force's uniforms?")
+    assert answer.mode == "extractive" and answer.verification.fallback == "deadline" and answer.citations
+    assert strings.LLM_REASONS["deadline"]["en"].format(seconds="1.5") in answer.text
+
+
+@pytest.mark.parametrize("question", ["Why would Pakistan join the force in Gaza?",
+                                      "Why would Pakistan send troops to Gaza?"])
+def test_a_huge_reply_stops_at_the_size_limit(seed_engine, double, question):
+    answer = _bounded(seed_engine, double, llm_max_reply_chars=20_000).ask(question)
+    check = answer.verification
+    assert check.incomplete == "too_long"
+    if "join" in question:  # two million sentences: the first is shown once, then the limit
+        assert answer.mode == "openai:scripted" and answer.text.count("long experience") == 1
+        assert check.repeated > 10 and answer.text.endswith(strings.LLM_INCOMPLETE["en"].format(
+            reason=strings.LLM_REASONS["too_long"]["en"].format(chars=20000)))
+    else:  # 100 MB without a sentence end: nothing to show, so the quotes, with the reason
+        assert answer.mode == "extractive" and check.fallback == "too_long" and answer.citations
+        assert strings.LLM_REASONS["too_long"]["en"].format(chars=20000) in answer.text
+
+
+@pytest.mark.parametrize("follow_up", ["and its size?", "and its cost?", "and its risks?"])
+def test_a_rewrite_that_is_markup_a_list_or_an_earlier_question_is_not_used(llm_engine, double, follow_up):
+    llm_engine.ask(follow_up, [PREVIOUS])
+    asked = [r for r in double.requests(follow_up) if r["kind"] == "answer"]
+    assert asked and asked[-1]["question"] == follow_up
+
+
+def test_the_rewrite_s_token_limit_reaches_the_server(llm_engine, seed_engine, double):
+    from rag.engine import REWRITE_MAX_TOKENS
+
+    llm_engine.ask("and its leader?", [PREVIOUS])
+    rewrite = [r for r in double.requests("and its leader?") if r["kind"] == "rewrite"][-1]["body"]
+    answer = [r for r in double.requests("Who leads the force") if r["kind"] == "answer"][-1]["body"]
+    assert rewrite["max_tokens"] == REWRITE_MAX_TOKENS and answer["max_tokens"] == seed_engine.settings.llm_max_tokens
+    _engine(seed_engine, double, spec="ollama:scripted").ask("and its leader?", [PREVIOUS])
+    rewrite = [r for r in double.requests("and its leader?") if r["kind"] == "rewrite" and r["path"] == "/api/chat"]
+    assert rewrite[-1]["body"]["options"]["num_predict"] == REWRITE_MAX_TOKENS
+
+
+class ScriptedLlama:
+    """A test double for llama_cpp.Llama, the in-process model the user supplies: replays chunks of
+    llama.cpp's chat completion stream and keeps what it was asked."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply, self.calls = reply, []
+
+    def create_chat_completion(self, messages, stream, max_tokens, temperature):
+        self.calls.append({"messages": messages, "max_tokens": max_tokens, "stream": stream})
+        for word in self.reply.split(" "):
+            yield {"choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
+        yield {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+
+
+def test_llamacpp_sends_the_chat_as_messages_for_the_model_s_own_template():
+    from llama_index.core.llms import ChatMessage
+
+    from rag.llamacpp import LlamaCppChat
+
+    llama = ScriptedLlama("Pakistan has long experience [1].")
+    chat = LlamaCppChat(llama, max_tokens=512, temperature=0.0)
+    pieces = list(chat.sized(96).stream_chat([ChatMessage(role="system", content="Rules"),
+                                              ChatMessage(role="user", content="Question: why?")]))
+    assert "".join(p.delta for p in pieces).strip() == "Pakistan has long experience [1]."
+    assert pieces[-1].raw["choices"][0]["finish_reason"] == "stop"
+    # Roles and texts as they are, not llama-index's flattened "system: … user: …" prompt.
+    assert llama.calls == [{"messages": [{"role": "system", "content": "Rules"},
+                                         {"role": "user", "content": "Question: why?"}],
+                            "max_tokens": 96, "stream": True}]

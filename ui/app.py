@@ -139,7 +139,8 @@ def _upload_handler(engine):
             if not files:
                 return [strings.DOCS_NO_FILES]
             settings = engine.settings
-            placed = accept_uploads(files, settings.uploads_dir, settings.max_file_mb, indexed_documents(engine))
+            placed = accept_uploads(files, settings.uploads_dir, settings.max_file_mb, indexed_documents(engine),
+                                    lambda done, total: _progress_reporter(progress)("ocr", done, total))
             report = IndexReport()
             try:
                 if placed.paths:

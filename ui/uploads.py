@@ -18,6 +18,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from rag import DocInfo, strings
 from rag.index_state import IndexProblem
@@ -48,8 +49,10 @@ def indexed_documents(engine) -> list[DocInfo]:
         return []
 
 
-def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float, indexed: list[DocInfo] = ()) -> Placed:
-    """`indexed`: the index's documents; an upload whose text one of them has is not placed again."""
+def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float, indexed: list[DocInfo] = (),
+                   pages_read: Callable[[int, int], None] | None = None) -> Placed:
+    """`indexed`: the index's documents; an upload whose text one of them has is not placed again.
+    `pages_read(done, total)`: told of each scanned page OCR reads (the index then finds it cached)."""
     placed = Placed()
     uploads_dir.mkdir(parents=True, exist_ok=True)
     max_bytes = int(max_file_mb * 1_000_000)
@@ -65,7 +68,7 @@ def accept_uploads(files: list[str], uploads_dir: Path, max_file_mb: float, inde
             continue
         try:
             data = load_bytes(upload, name, max_bytes)
-            text_sha = parse_document(data, upload, name).sha256
+            text_sha = parse_document(data, upload, name, pages_read).sha256
         except ReadError as err:
             placed.refuse(f"{name}: {err.reason}")
             continue
