@@ -107,12 +107,32 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _eval(args) -> int:
+    from . import strings
+
+    for what, path, exists in (("evaluation set", args.set, args.set.is_file()), ("--docs folder", args.docs, args.docs.is_dir())):
+        if not exists:
+            print(strings.EVAL_NO_FILE.format(what=what, path=reveal(str(path))), file=sys.stderr)
+            return 2
     from eval.runner import run_from_cli
 
     return run_from_cli(_engine(args), args)
 
 
 def _chat(args) -> int:
+    from ui.login import chat_auth
+    from ui.port import free_port_after, port_taken
+
+    from . import strings
+
+    # Both said at once, before the engine and Gradio take seconds to load (ui.app checks again).
+    try:
+        chat_auth(args.host, os.environ.get("SANAD_AUTH"))
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if port_taken(args.host, args.port):
+        print(strings.CHAT_PORT_BUSY.format(port=args.port, free=free_port_after(args.host, args.port)), file=sys.stderr)
+        return 2
     from ui.app import run_from_cli
 
     return run_from_cli(_engine(args), args)
@@ -143,7 +163,12 @@ def _index(args) -> int:
     from . import strings
 
     engine = _engine(args)
-    report = engine.index(args.paths, rebuild=args.rebuild, progress=_progress_printer())
+    progress = _progress_printer()
+    try:
+        report = engine.index(args.paths, rebuild=args.rebuild, progress=progress)
+    finally:
+        if progress:
+            progress.finish()
     for failure in report.failed:
         print(reveal(f"failed: {failure.source}: {failure.reason}"), file=sys.stderr)
     for note in report.notes:
@@ -157,12 +182,17 @@ def _index(args) -> int:
 
 
 def _progress_printer():
+    """One line per stage on a terminal, rewritten as it advances; a new stage starts a new line."""
     if not sys.stderr.isatty():
         return None
+    last = [None]
 
     def show(stage: str, done: int, total: int) -> None:
-        print(f"\r{stage}: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+        start = "\n" if last[0] not in (None, stage) else "\r"
+        last[0] = stage
+        print(f"{start}{stage}: {done}/{total}", end="", file=sys.stderr, flush=True)
 
+    show.finish = lambda: last[0] and print(file=sys.stderr, flush=True)
     return show
 
 
@@ -190,6 +220,8 @@ def _interactive(engine, args) -> int:
         try:
             # With --json, stdout carries one JSON object a line and nothing else.
             question = input("" if args.json else "» ").strip()
+            if not args.json and not sys.stdin.isatty():
+                print(question)  # piped: the terminal did not echo the question or its newline
         except EOFError:
             print(file=sys.stderr if args.json else sys.stdout)
             return 0

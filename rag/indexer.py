@@ -54,8 +54,8 @@ def index_paths(
         seen_paths = set()
         new_chunks: list[Chunk] = []
         by_path = {d["path"]: doc_id for doc_id, d in documents.items()}
-        for done, (path, source) in enumerate(files, 1):
-            if progress:
+        for done, (path, source) in enumerate(files):
+            if progress:  # files read so far: reading a large PDF is most of a small upload's time
                 progress("read", done, len(files))
             seen_paths.add(str(path))
             source = names.get(str(path), source)
@@ -84,6 +84,8 @@ def index_paths(
                 "chunks": [{"id": c.id, "start": c.start, "end": c.end, "page": c.page} for c in chunks],
             }
 
+        if progress and files:
+            progress("read", len(files), len(files))
         roots = [str(absolute(p)).rstrip("/") + "/" for p in paths if p.is_dir()]
         for doc_id, doc in list(documents.items()):
             vanished = doc["path"] not in seen_paths and any(doc["path"].startswith(r) for r in roots)
@@ -111,6 +113,8 @@ def index_paths(
                     entry["starts"] = sentence_starts.get(entry["id"], [])
                     entry["sentences"] = len(entry["starts"])
         manifest.documents = documents
+        if progress:
+            progress("save", 0, 1)
 
         live_ids = manifest.chunk_ids()
         # BM25 takes the terms of every chunk it already has from the newest generation kept here
@@ -196,6 +200,8 @@ def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], 
     todo = [c for c in chunks if c.id not in done_ids]
     total = sum(1 + counts[c.id] for c in todo)
     embedded = done = 0
+    if progress and total:
+        progress("embed", 0, total)
     for part in _batches(todo, STORE_BATCH):
         sentences = [s for c in part for s in expected[c.id]]
         texts = {c.id: c.text for c in part}
@@ -205,9 +211,12 @@ def _store_vectors(store: VectorStore, embedder: Embedder, chunks: list[Chunk], 
         known = store.vectors_by_text(chunk_shas + sentence_shas)
         unique = sorted({sha: text for sha, text in zip(chunk_shas + sentence_shas, [c.text for c in part] + sentence_texts)
                          if sha not in known}.items())
-        for batch in _batches(unique, EMBED_BATCH):
+        rows, batches = len(part) + len(sentences), list(_batches(unique, EMBED_BATCH))
+        for i, batch in enumerate(batches, 1):
             vectors = embedder.embed_passages([text for _, text in batch])
             known.update({sha: v for (sha, _), v in zip(batch, vectors)})
+            if progress and i < len(batches):  # within a part too: a small document is one part
+                progress("embed", done + rows * i // len(batches), total)
         embedded += len(unique)
         store.add(part, np.stack([known[s] for s in chunk_shas]), chunk_shas,
                   sentences, np.stack([known[s] for s in sentence_shas]), sentence_shas, run)

@@ -196,8 +196,11 @@ DOCS_REFRESH = "Refresh · حدّث"
 DOCS_NONE = "Nothing is indexed yet. · لا شيء مفهرس بعد."
 DOCS_NO_FILES = "Choose one or more files first. · اختر ملفاً أو أكثر أولاً."
 DOCS_NOTHING_CHOSEN = "Choose a document to remove first. · اختر مستنداً لحذفه أولاً."
-DOCS_STAGES = {"read": "Reading files · قراءة الملفات", "embed": "Embedding passages · تضمين المقاطع"}
+DOCS_STAGES = {"check": "Checking the files · فحص الملفات", "read": "Reading files · قراءة الملفات",
+               "embed": "Embedding passages · تضمين المقاطع", "save": "Saving the index · حفظ الفهرس"}
+DOCS_STAGE_UNITS = {"check": "files · ملفات", "read": "files · ملفات", "embed": "texts · نصوص"}
 DOCS_STAGES["ocr"] = "Reading scanned pages (OCR) · قراءة الصفحات الممسوحة ضوئياً"  # rag/read/ocr.py, a page at a time
+DOCS_STAGE_UNITS["ocr"] = "pages · صفحات"
 DOCS_FAILED = "Indexing failed · فشلت الفهرسة"  # the reason follows on a line of its own
 
 
@@ -207,7 +210,25 @@ def docs_too_large(name: str, size: int, limit_mb: float) -> str:
 
 
 def docs_unsupported(name: str) -> str:
-    return f"{name}: unsupported file type · نوع ملف غير مدعوم"
+    return f"{name}: unsupported file type · نوع ملف غير مدعوم: {name}"
+
+
+def docs_indexing(names: str) -> str:
+    return f"Indexing {names}… · جارٍ فهرسة {names}…"
+
+
+def docs_indexed(name: str) -> str:
+    return f"{name}: indexed · فُهرس الملف {name}"
+
+
+def docs_unchanged(name: str) -> str:
+    return f"{name}: already indexed, unchanged · الملف {name} مفهرس من قبل ولم يتغير"
+
+
+def docs_upload_help(suffixes: tuple[str, ...]) -> str:
+    """The upload box's help, listing the types the readers take (rag.read.SUPPORTED)."""
+    return (f"Upload documents to index them: {', '.join(suffixes)}\n\n"
+            f"ارفع مستندات لفهرستها: {'، '.join(s.lstrip('.').upper() for s in suffixes)}")
 
 
 def docs_report(added: int, updated: int, removed: int, unchanged: int, failed: int) -> str:
@@ -233,10 +254,11 @@ REASON_READ_DIFFERENTLY = ("this version of Sanad reads the file differently fro
 CHAT_PORT_BUSY = "rag chat: port {port} is already in use (another chat?); choose another one, e.g. rag chat --port {free}"
 LOGIN_THROTTLED = "Too many failed logins; try again in {seconds} s. · محاولات دخول فاشلة كثيرة؛ حاول بعد {seconds} ثانية."
 DOCS_UPLOAD_LABEL = "Upload · ارفع"
-DOCS_UPLOAD_HELP = ("Upload documents to index them: .txt, .md, .html, .pdf, .docx\n\n"
-                    "ارفع مستندات لفهرستها: ملفات TXT وMD وHTML وPDF وDOCX")
 DOCS_OPEN = "Open · افتح"
 VIEWER_LABEL = "Source · المصدر"
+VIEWER_ZOOM_IN = "Zoom in · تكبير"
+VIEWER_ZOOM_OUT = "Zoom out · تصغير"
+EVAL_NO_FILE = "rag eval: {what} {path} does not exist"
 VIEWER_CLOSE = "Close · إغلاق"
 VIEWER_SHOW_PAGE = "Page · الصفحة"
 VIEWER_SHOW_TEXT = "Text · النص"
@@ -285,6 +307,8 @@ LLM_REASONS: dict[str, dict[Language, str]] = {
     "status": {"en": "the server answered with error {status}", "ar": "ردّ الخادم بالخطأ {status}"},
     "unreachable": {"en": "the server cannot be reached", "ar": "تعذّر الوصول إلى الخادم"},
     "broken": {"en": "the reply could not be read ({kind})", "ar": "تعذّرت قراءة الرد ({kind})"},
+    "deadline": {"en": "the reply took longer than {seconds} s in all", "ar": "تجاوز الرد {seconds} ثانية إجمالاً"},
+    "too_long": {"en": "the reply ran past {chars} characters", "ar": "تجاوز الرد {chars} حرفاً"},
 }
 LLM_UNAVAILABLE: dict[Language, str] = {
     "en": "The language model ({model}) gave no answer: {reason}. Quoting the documents instead.",
@@ -303,17 +327,15 @@ LLM_DROPPED: dict[Language, str] = {
     "ar": "(حُذفت {n} من جمل إجابة النموذج لأن المقاطع المذكورة لا تسندها.)",
 }
 LLM_DROPPED_LANGUAGE: dict[Language, str] = {
-    "deadline": {"en": "the reply took longer than {seconds} s in all", "ar": "تجاوز الرد {seconds} ثانية إجمالاً"},
-    "too_long": {"en": "the reply ran past {chars} characters", "ar": "تجاوز الرد {chars} حرفاً"},
     "en": "({n} sentence(s) of the model's answer left out: not in English.)",
     "ar": "(حُذفت {n} من جمل إجابة النموذج لأنها ليست بالعربية.)",
 }
+# The question as the model translated it for searching a library in the other language (rag/translate.py).
+SEARCHED_AS: dict[Language, str] = {"en": "Also searched as: {translation}", "ar": "بُحث عنه أيضاً بصيغة: {translation}"}
 LLM_INCOMPLETE: dict[Language, str] = {
     "en": "(The answer may be incomplete: {reason}.)",
     "ar": "(قد تكون الإجابة ناقصة: {reason}.)",
 }
-# The question as the model translated it for searching a library in the other language (rag/translate.py).
-SEARCHED_AS: dict[Language, str] = {"en": "Also searched as: {translation}", "ar": "بُحث عنه أيضاً بصيغة: {translation}"}
 
 
 # Restored by the UI helper at 17:10 UTC after it truncated this file by mistake: the lines above

@@ -9,7 +9,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import logging
-import socket
 import sys
 from pathlib import Path
 from typing import Callable, Iterator
@@ -24,6 +23,7 @@ from rag.read import SUPPORTED, ReadError
 from rag.text import detect_language
 from ui import render, viewer
 from ui.login import LoginThrottle, chat_auth, trust_proxies
+from ui.port import free_port_after, port_taken
 from ui.uploads import accept_uploads, discard, indexed_documents, recover
 
 log = logging.getLogger(__name__)
@@ -118,19 +118,37 @@ def _docs_action(engine, action: Callable[[], list[str]]) -> tuple[str, str, gr.
         return render.status([*lines, str(err)]), render.documents([]), gr.Dropdown(choices=[], value=None)
 
 
-def _report(report: IndexReport, notes: list[str], refused: int = 0) -> list[str]:
-    """The summary line, then a line per note and per failure; `refused` uploads count as failed."""
+def _report(report: IndexReport, notes: list[str], refused: int = 0, uploaded: bool = False) -> list[str]:
+    """The summary line, a line naming each file indexed (and, for an upload, each already indexed as
+    it is), then a line per note and per failure; `refused` uploads count as failed."""
     summary = strings.docs_report(len(report.added), len(report.updated), len(report.removed),
                                   len(report.unchanged), len(report.failed) + refused)
-    failures = [f"{render.visible_name(Path(f.source).name)}: {f.reason}" for f in report.failed]
-    return [summary, *notes, *failures, *report.notes]
+    indexed = [strings.docs_indexed(Path(source).name) for source in [*report.added, *report.updated]]
+    if uploaded:
+        indexed += [strings.docs_unchanged(Path(source).name) for source in report.unchanged]
+    failures = [f"{Path(f.source).name}: {f.reason}" for f in report.failed]
+    return [summary, *indexed, *notes, *failures, *report.notes]
 
 
 def _progress_reporter(progress: gr.Progress) -> Callable[[str, int, int], None]:
     def report(stage: str, done: int, total: int) -> None:
-        progress((done, total), desc=strings.DOCS_STAGES.get(stage, stage))
+        unit = strings.DOCS_STAGE_UNITS.get(stage)
+        progress((done, total), desc=_isolated(strings.DOCS_STAGES.get(stage, stage)), unit=_isolated(unit) if unit else "")
 
     return report
+
+
+def _isolated(text: str) -> str:
+    """Gradio writes "<desc> - 40.0%" and "2/5 <unit> | 1.0s" as lines of their own: two-language
+    text is isolated (U+2068 … U+2069), so the numbers beside it are not pulled into its Arabic run."""
+    return f"\u2068{text}\u2069"
+
+
+def _upload_started(files: list[str] | None) -> str:
+    """The status while an upload is checked and indexed: it names the files, and replaces whatever
+    the last action said."""
+    names = [Path(f).name for f in files or []]
+    return render.status([strings.docs_indexing(", ".join(names))]) if names else ""
 
 
 def _upload_handler(engine):
@@ -139,6 +157,7 @@ def _upload_handler(engine):
             if not files:
                 return [strings.DOCS_NO_FILES]
             settings = engine.settings
+            _progress_reporter(progress)("check", 0, len(files))
             placed = accept_uploads(files, settings.uploads_dir, settings.max_file_mb, indexed_documents(engine),
                                     lambda done, total: _progress_reporter(progress)("ocr", done, total))
             report = IndexReport()
@@ -147,7 +166,7 @@ def _upload_handler(engine):
                     report = engine.index(placed.paths, progress=_progress_reporter(progress))
             finally:
                 discard(placed, _indexed_paths(engine))
-            return _report(report, placed.notes, refused=placed.refused)
+            return _report(report, placed.notes, refused=placed.refused, uploaded=True)
 
         return _docs_action(engine, index)
 
@@ -228,8 +247,9 @@ def _chat_tab(engine) -> None:
     choices = engine.answerers()
     current = engine.settings.llm if engine.settings.llm in choices else "extractive"
     answerer = gr.State(current)
+    # Shown only when there is a choice: quoting alone needs no switch.
     switch = gr.Radio(choices=[(_answerer_label(c), c) for c in choices], value=current, label=strings.CHAT_ANSWERER,
-                      interactive=len(choices) > 1, elem_id="sanad-answerer")
+                      interactive=len(choices) > 1, visible=len(choices) > 1, elem_id="sanad-answerer")
     switch.change(lambda choice: choice, switch, answerer, queue=False, api_visibility="private")
     chat = make_chat(engine)
     triggers = [box.submit, send.click]
@@ -249,9 +269,11 @@ def _answerer_label(name: str) -> str:
 def _docs_tab(engine, demo: gr.Blocks) -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            gr.Markdown(strings.DOCS_UPLOAD_HELP, elem_id="sanad-upload-help")
+            gr.Markdown(strings.docs_upload_help(SUPPORTED), elem_id="sanad-upload-help")
+            # No file_types: Gradio would refuse other types in the browser with a short English toast;
+            # accept_uploads() refuses them with the file's name, in both languages, like any failure.
             files = gr.File(label=strings.DOCS_UPLOAD_LABEL, file_count="multiple", type="filepath",
-                            file_types=list(SUPPORTED), elem_id="sanad-upload")
+                            elem_id="sanad-upload")
             # Plain text rendered by ui/render.py: file names and parser errors are never Markdown.
             status = gr.HTML(elem_id="sanad-docs-status", js_on_load=None)
         with gr.Column(scale=2):
@@ -264,11 +286,14 @@ def _docs_tab(engine, demo: gr.Blocks) -> None:
                 rebuild = gr.Button(strings.DOCS_REBUILD)
                 refresh = gr.Button(strings.DOCS_REFRESH)
     listing = [status, table, chosen]
-    files.upload(_upload_handler(engine), files, listing, api_name="upload", **ENGINE).then(
+    # Progress shows on the status alone: the table and the menu stay readable while it runs.
+    files.upload(_upload_started, files, status, queue=False, api_visibility="private").then(
+        _upload_handler(engine), files, listing, api_name="upload", show_progress_on=status, **ENGINE).then(
         lambda: None, None, files, queue=False, api_visibility="private")
-    remove.click(_remove_handler(engine), chosen, listing, api_name="remove", **ENGINE)
-    rebuild.click(_rebuild_handler(engine), None, listing, api_name="rebuild", **ENGINE)
-    gr.on([refresh.click, demo.load], _list_handler(engine), None, listing, api_name="documents", **ENGINE)
+    remove.click(_remove_handler(engine), chosen, listing, api_name="remove", show_progress_on=status, **ENGINE)
+    rebuild.click(_rebuild_handler(engine), None, listing, api_name="rebuild", show_progress_on=status, **ENGINE)
+    gr.on([refresh.click, demo.load], _list_handler(engine), None, listing, api_name="documents",
+          show_progress_on=status, **ENGINE)
 
 
 # Serving -------------------------------------------------------------------------------------------
@@ -293,17 +318,6 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, au
     return url
 
 
-def port_taken(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        # As a server binds it: a port left in TIME_WAIT by a chat that just ended is free.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
 def run_from_cli(engine, args) -> int:
     try:
         auth = chat_auth(args.host, os.environ.get("SANAD_AUTH"))
@@ -313,9 +327,8 @@ def run_from_cli(engine, args) -> int:
         return 2
     for line in recover(engine.settings.uploads_dir, {d.path for d in indexed_documents(engine)}):
         print(line, file=sys.stderr)  # what an upload left when the last chat was killed
-    if port_taken(args.host, args.port):
-        free = next((p for p in range(args.port + 1, args.port + 100) if not port_taken(args.host, p)), args.port + 1)
-        print(strings.CHAT_PORT_BUSY.format(port=args.port, free=free), file=sys.stderr)
+    if port_taken(args.host, args.port):  # rag chat checked before loading; the port may have gone since
+        print(strings.CHAT_PORT_BUSY.format(port=args.port, free=free_port_after(args.host, args.port)), file=sys.stderr)
         return 2
     launch(build_app(engine), args.host, args.port, auth, max_file_mb=engine.settings.max_file_mb,
            trusted_proxies=engine.settings.trusted_proxies)

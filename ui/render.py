@@ -1,7 +1,9 @@
 """Answers, questions, statuses and document lists as HTML, with every text from a file escaped.
 
 Every block carries dir="auto" so each paragraph, Arabic or English, takes its own direction from
-its first strong letter: one page-wide direction would flip the other language's punctuation.
+its first strong letter: one page-wide direction would flip the other language's punctuation. A line
+whose sentences change language (an Arabic quote, then English ones) becomes a block per run of
+sentences, so each sentence is laid out, aligned and punctuated in its own direction.
 Messages are emitted on a single line because the chat renders Markdown, and a blank line inside a
 passage would end the raw-HTML block and let Markdown reinterpret the rest.
 
@@ -63,7 +65,7 @@ def where(source: str, page: int | None, start: int | None, end: int | None, lan
     """"name · p. 3 · [1256:1691]": the document, page and character offsets, as the CLI prints them."""
     text = f"<bdi>{escape(visible_name(PurePath(source).name))}</bdi>"
     if page is not None:
-        text += " · " + escape(strings.PAGE[language].format(page=page))
+        text += f" · <bdi>{escape(strings.PAGE[language].format(page=page))}</bdi>"
     if start is not None:
         text += f' · <bdi dir="ltr">[{start}:{end}]</bdi>'
     return text
@@ -143,7 +145,37 @@ def _when(doc: DocInfo) -> str:
 
 
 def _paragraphs(text: str) -> str:
-    return "".join(f'<p dir="auto">{_inline(line)}</p>' for line in text.split("\n") if line.strip())
+    return "".join(f'<p dir="auto">{_inline(run)}</p>' for line in text.split("\n") if line.strip()
+                   for run in direction_runs(line))
+
+
+# A sentence ends at . ! ? ؟ … (and any closing quote or bracket), takes the [n] markers after it, and
+# the space that follows; not at an initial's full stop ("U.S. Army"), nor inside brackets.
+_SENTENCE_END = re.compile(r"(?<![\s.(][A-Za-z])(?<!^[A-Za-z])[.!?؟…][\"'”’»)]*(?:\s*\[\d+\])*\s+")
+# The first strong letter decides a sentence's direction, as dir="auto" does.
+_STRONG = re.compile("(?P<rtl>[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc])|[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]")
+
+
+def direction_runs(line: str) -> list[str]:
+    """The line cut where its sentences change direction: "عربي. [1] English. [2]" → two runs. A
+    sentence with no letter (a marker, a number) stays with the one before it."""
+    runs: list[list] = []  # [direction, text]
+    at = 0
+    ends = [m.end() for m in _SENTENCE_END.finditer(line)
+            if line.count("(", 0, m.start()) <= line.count(")", 0, m.start())]
+    for end in [*ends, len(line)]:
+        sentence, at = line[at:end], end
+        if not sentence:
+            continue
+        strong = _STRONG.search(sentence)
+        direction = None if strong is None else "rtl" if strong.group("rtl") else "ltr"
+        if runs and direction in (None, runs[-1][0]):
+            runs[-1][1] += sentence
+        elif runs and runs[-1][0] is None:
+            runs[-1] = [direction, runs[-1][1] + sentence]
+        else:
+            runs.append([direction, sentence])
+    return [text.strip() for _, text in runs if text.strip()] or [line]
 
 
 def _inline(text: str) -> str:
