@@ -66,12 +66,22 @@ def _page_of(document: Document, reference: Reference) -> int | None:
 
 def _bar(reference: Reference, page: int | None, language: str, has_page: bool) -> str:
     title = where(reference.source, page, reference.start, reference.end, language)
+    # The title reads from the file name: set by the name's own letters (a Latin name left to right
+    # even after an Arabic question), not by the page label, which dir="auto" would find first.
+    direction = "rtl" if detect_language(Path(reference.source).name) == "ar" else "ltr"
     toggles = (f'<button type="button" data-action="page">{escape(strings.VIEWER_SHOW_PAGE)}</button>'
-               f'<button type="button" data-action="text">{escape(strings.VIEWER_SHOW_TEXT)}</button>') if has_page else ""
-    return (f'<div class="sanad-viewer-bar"><p dir="auto" class="sanad-viewer-title" title="{escape(visible_name(reference.source))}">'
-            f'{title}</p><div class="sanad-viewer-actions">{toggles}'
+               f'<button type="button" data-action="text">{escape(strings.VIEWER_SHOW_TEXT)}</button>'
+               f'{_icon_button("zoom-out", "−", strings.VIEWER_ZOOM_OUT)}{_icon_button("zoom-in", "+", strings.VIEWER_ZOOM_IN)}'
+               ) if has_page else ""
+    return (f'<div class="sanad-viewer-bar"><p dir="{direction}" class="sanad-viewer-title" '
+            f'title="{escape(visible_name(reference.source))}">{title}</p>'
             f'<button type="button" data-action="close" class="sanad-viewer-close">{escape(strings.VIEWER_CLOSE)}</button>'
-            f'</div></div>')
+            f'<div class="sanad-viewer-actions">{toggles}</div></div>')
+
+
+def _icon_button(action: str, icon: str, label: str) -> str:
+    return (f'<button type="button" data-action="{action}" class="sanad-zoom" aria-label="{escape(label)}" '
+            f'title="{escape(label)}">{icon}</button>')
 
 
 def _text_view(document: Document, reference: Reference) -> str:
