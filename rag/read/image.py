@@ -12,7 +12,7 @@ def read(data: bytes, source: str) -> Read:
     frames = image_frames(image)
     builder = TextBuilder()
     words, starts = [], []
-    for number, page in enumerate(read_images(frames, len(frames), source)):
+    for number, page in enumerate(read_images(frames, len(frames), source, data)):
         starts.append(builder.length + (2 if builder.length else 0))
         for block in page_blocks(page, number):
             added = builder.add(block.text, block.kind, 2 if block.kind == "heading" else 0, exact=True)

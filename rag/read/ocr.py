@@ -139,14 +139,22 @@ def page_blocks(page: Page, number: int) -> list[OcrBlock]:
     return blocks
 
 
-def read_images(images: Iterable, count: int, source: str) -> list[Page]:
+def read_images(images: Iterable, count: int, source: str, data: bytes) -> list[Page]:
     """OCR each image (a callable that returns it, so only one page is in memory at a time), reporting
-    progress as it goes."""
+    progress as it goes. A page is also cached under the file's hash and its number: reading the file
+    again (the viewer does) then neither renders nor hashes its pages."""
     reader = Tesseract(source)
     report = PAGE_PROGRESS.get()
+    file_key = hashlib.sha256(data).hexdigest()
     pages = []
     for done, make in enumerate(images, 1):
-        pages.append(reader.read(make()))
+        alias = hashlib.sha256(f"{CACHE_VERSION}:{file_key}:{done}:{reader.language}".encode()).hexdigest()
+        page = _cached(alias)
+        if page is None:
+            page = reader.read(make())
+            _store(alias, page)
+        reader.language = page.language
+        pages.append(page)
         if report:
             report(done, count)
     return pages
@@ -195,7 +203,7 @@ def pdf_blocks(data: bytes, numbers: list[int], source: str, required: bool) -> 
                         page.close()
             return make
 
-        pages = read_images([render(n) for n in numbers], len(numbers), source)
+        pages = read_images([render(n) for n in numbers], len(numbers), source, data)
     finally:
         with PDFIUM_LOCK:
             document.close()
