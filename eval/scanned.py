@@ -127,6 +127,17 @@ RENDERERS: dict[str, Callable[[Article, Path], Path]] = {
 SUFFIXES = (".jpg", ".pptx", ".xlsx")  # of the files these write, beside formats.py's
 
 
+def scanned_book(xquad_dir: Path, path: Path, pages: int = 50, dpi: int = 200) -> Path:
+    """A long Arabic scan: XQuAD's Arabic articles one after another, printed by Chromium, the first
+    `pages` pages scanned at `dpi` into an image-only PDF (the 50-page check of issue 20)."""
+    from .formats import Article
+    from .xquad import _articles
+
+    paragraphs = [p["context"].strip() for a in _articles(xquad_dir / "xquad.ar.json") for p in a["paragraphs"]]
+    book = Article("book", "كتاب", "ar", tuple(paragraphs[: pages * 5]))  # ~4 paragraphs fill a page
+    return _image_pdf(_pages(book, dpi)[:pages], path, dpi)
+
+
 # --- what OCR reads back ------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
@@ -183,7 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", default="scanned-200,scanned-300,scanned-noisy,photo-jpg")
     parser.add_argument("--work", type=Path, default=CACHE / "formats")
     parser.add_argument("--measure-one", help=argparse.SUPPRESS)  # the child process that measures a format
+    parser.add_argument("--book", type=Path, help="only write the 50-page Arabic scan to this PDF")
     args = parser.parse_args(argv)
+    if args.book:
+        print(scanned_book(args.xquad_dir, args.book))
+        return 0
     library, _, _ = load_library(args.xquad_dir, args.articles)
     if args.measure_one:
         print(json.dumps(measure(library, args.work / args.measure_one / "docs")))
