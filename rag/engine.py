@@ -5,6 +5,7 @@ import hashlib
 import os
 import re
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -164,6 +165,7 @@ class Sanad:
     def _answering(self, question: str, history: Sequence[Turn], top_k: int | None, retriever: str | None,
                    depth: int, llm: str | None) -> Iterator[str | tuple[Answer, list[Hit]]]:
         """Text snapshots as the answer grows, then (Answer, hits): what ask, inspect and stream share."""
+        deadline = time.monotonic() + self.settings.llm_total_timeout  # for everything the LLM does for this question
         question = strip_controls(question).strip()
         language = detect_language(question)
         if not re.search(r"\w", question):
@@ -189,7 +191,8 @@ class Sanad:
         avoid = [a for turn in history[-1:] for a in _quoted(turn.answer)] if wants_new(question) else []
         answerer: Answerer = ExtractiveAnswerer(self.settings, engine.sentences)
         if model is not None:
-            answerer = LLMAnswerer(self.settings, model, engine.sentences, engine.embedder.embed_queries, answerer)
+            answerer = LLMAnswerer(self.settings, model, engine.sentences, engine.embedder.embed_queries, answerer,
+                                   deadline)
         for part in answerer.stream(standalone or question, hits[:top_k], vector, avoid=avoid):
             yield part if isinstance(part, str) else (replace(part, question=question, translation=translation), hits)
 
@@ -246,7 +249,7 @@ class Sanad:
         language = detect_language(question)
         try:
             text = model.complete(prompts.rewrite_messages(question, language, history[-REWRITE_TURNS:]),
-                                  max_tokens=REWRITE_MAX_TOKENS)
+                                  max_tokens=REWRITE_MAX_TOKENS, total_timeout=self.settings.translate_timeout)
         except LLMError:
             return None
         lines = [line.strip().strip('"«»“”') for line in text.strip().splitlines() if line.strip()]

@@ -82,11 +82,12 @@ class ChatModel:
     def name(self) -> str:
         return self.choice.name
 
-    def stream(self, messages: Messages, max_tokens: int | None = None,
-               total_timeout: float | None = None) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int | None = None, total_timeout: float | None = None,
+               until: float | None = None) -> Iterator[str]:
         """The reply as it is written, piece by piece. Raises LLMError when the server is unreachable,
         fails, sends something unreadable, stops without finishing, is silent for `llm_timeout` s, or
-        goes on past `total_timeout` s (default llm_total_timeout) or llm_max_reply_chars characters."""
+        goes on past `total_timeout` s, or past `until` (a time.monotonic() value: the question's
+        llm_total_timeout, part of it spent before), or past llm_max_reply_chars characters."""
         from llama_index.core.llms import ChatMessage
 
         chat = [ChatMessage(role=role, content=text) for role, text in messages]
@@ -119,7 +120,7 @@ class ChatModel:
         threading.Thread(target=produce, name=f"llm-{self.name}", daemon=True).start()
         timeout = self.settings.llm_timeout
         total = self.settings.llm_total_timeout if total_timeout is None else total_timeout
-        deadline = time.monotonic() + total
+        deadline = time.monotonic() + total if until is None else until
         size = 0
         try:
             while True:
@@ -147,10 +148,10 @@ class ChatModel:
         finally:
             stop.set()
 
-    def answer(self, messages: Messages, max_tokens: int | None = None,
-               total_timeout: float | None = None) -> Iterator[str]:
+    def answer(self, messages: Messages, max_tokens: int | None = None, total_timeout: float | None = None,
+               until: float | None = None) -> Iterator[str]:
         """stream(), without the reasoning that "thinking" models write inside <think>…</think>."""
-        return _without_thinking(self.stream(messages, max_tokens, total_timeout))
+        return _without_thinking(self.stream(messages, max_tokens, total_timeout, until))
 
     def complete(self, messages: Messages, max_tokens: int, total_timeout: float | None = None) -> str:
         """The whole reply at once, under the same deadlines."""

@@ -24,9 +24,13 @@ class LLMAnswerer:
     line that says why; when the model says the passages do not answer, it abstains."""
 
     def __init__(self, settings: Settings, model: ChatModel, sentences: SentenceSource,
-                 embed: Callable[[list[str]], np.ndarray], extractive: ExtractiveAnswerer) -> None:
+                 embed: Callable[[list[str]], np.ndarray], extractive: ExtractiveAnswerer,
+                 deadline: float | None = None) -> None:
         self.settings, self.model, self.sentences, self.embed = settings, model, sentences, embed
         self.extractive = extractive
+        # time.monotonic() by which the reply must end: the question's whole budget
+        # (llm_total_timeout), of which a follow-up rewrite and a translation may have used some.
+        self.deadline = deadline
 
     def answer(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray,
                avoid: Sequence[str] = ()) -> Answer:
@@ -53,7 +57,7 @@ class LLMAnswerer:
         error: LLMError | None = None
         astray = False
         started, first = time.perf_counter(), None
-        pieces = self.model.answer(messages)
+        pieces = self.model.answer(messages, until=self.deadline)
 
         def take(sentence: str, new_line: bool) -> bool:
             """Judge one sentence; whether it is shown."""

@@ -207,7 +207,22 @@ def pdf_blocks(data: bytes, numbers: list[int], source: str, required: bool) -> 
     finally:
         with PDFIUM_LOCK:
             document.close()
+    _strip_running(pages)
     return [block for number, page in zip(numbers, pages) for block in page_blocks(page, number)]
+
+
+def _strip_running(pages: list[Page]) -> None:
+    """Drop running headers and footers: a page's first or last paragraph that, numbers aside, is
+    also the first or last paragraph of another page (a printed date and title, "page 2 of 9")."""
+    def key(paragraph: Paragraph) -> str:
+        return re.sub(r"\d+", "#", " ".join(w.text for w in paragraph.words))
+
+    edges = Counter(key(p) for page in pages for p in {id(x): x for x in page.paragraphs[:1] + page.paragraphs[-1:]}.values())
+    for page in pages:
+        while page.paragraphs and edges[key(page.paragraphs[0])] > 1:
+            page.paragraphs.pop(0)
+        while page.paragraphs and edges[key(page.paragraphs[-1])] > 1:
+            page.paragraphs.pop()
 
 
 def _scan_scale(page) -> float:
