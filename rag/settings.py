@@ -101,7 +101,7 @@ class Settings:
     # the multilingual embedder sees it, agrees with the question's (calibrated on XQuAD's parallel
     # questions against other questions: docs/llm.md).
     translate_queries: bool = True
-    translate_timeout: float = 15.0  # total seconds for one translation, then the question is searched as it is
+    translate_timeout: float = 15.0  # total seconds for a translation or a follow-up rewrite, then done without
     translation_agrees_at: float = 0.795
     # A generated sentence is supported by a passage when its vector (embedded as a query) reaches this
     # cosine similarity with one of the passage's sentence vectors; across languages similarities run
