@@ -42,6 +42,7 @@ MAX_SIDE = 4200  # px: a larger image (a 48 MP photo) is scaled down first; A4 a
 MAX_PIXELS = 120_000_000  # an image that would decode to more is refused, not decoded
 LOW_CONFIDENCE = 60  # mean word confidence below which "ara" read a page that is not (only) Arabic
 ARABIC_PAGE = 0.9  # share of letters that are Arabic for a page read with "ara+eng" to be an Arabic one
+RUNNING_WORDS = 15  # a running header or footer is a line, not a paragraph
 CACHE_VERSION = "2"  # change it when what is cached (or how it is read) changes
 
 _ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
@@ -212,17 +213,20 @@ def pdf_blocks(data: bytes, numbers: list[int], source: str, required: bool) -> 
 
 
 def _strip_running(pages: list[Page]) -> None:
-    """Drop running headers and footers: a page's first or last paragraph that, numbers aside, is
-    also the first or last paragraph of another page (a printed date and title, "page 2 of 9")."""
+    """Drop running headers and footers: a page's first or last paragraph, a line's worth of words,
+    that (numbers aside) is also the first or last paragraph of another page (a printed date and
+    title, "page 2 of 9"). Pages that repeat whole keep their text."""
     def key(paragraph: Paragraph) -> str:
         return re.sub(r"\d+", "#", " ".join(w.text for w in paragraph.words))
 
-    edges = Counter(key(p) for page in pages for p in {id(x): x for x in page.paragraphs[:1] + page.paragraphs[-1:]}.values())
+    def edges(page: Page) -> list[Paragraph]:
+        ends = page.paragraphs[:1] + page.paragraphs[-1:] if len(page.paragraphs) > 1 else []
+        return [p for p in ends if len(p.words) <= RUNNING_WORDS]
+
+    seen = Counter(key(p) for page in pages for p in edges(page))
     for page in pages:
-        while page.paragraphs and edges[key(page.paragraphs[0])] > 1:
-            page.paragraphs.pop(0)
-        while page.paragraphs and edges[key(page.paragraphs[-1])] > 1:
-            page.paragraphs.pop()
+        running = [p for p in edges(page) if seen[key(p)] > 1]
+        page.paragraphs = [p for p in page.paragraphs if not any(p is r for r in running)]
 
 
 def _scan_scale(page) -> float:
