@@ -9,6 +9,10 @@ printed beside plain text: hit@1, hit@5, answer_has_gold, citation precision and
 (share of quoted sentences that do not end like a sentence).
 
     python -m eval.formats ../shared/data/xquad [--articles 6] [--formats plain,pdf-chromium] [--limit N]
+
+`--producers` measures PDFs as people make them instead (eval/pdf_producers.py: Chromium in several
+fonts, sizes and alignments and in two columns, LibreOffice, fpdf2, Typst): the share of words and of
+evidence sentences read back, and with `--producers-index NAMES` hit@1 and right answers as above.
 """
 from __future__ import annotations
 
@@ -200,13 +204,14 @@ RENDERERS: dict[str, Callable[[Article, Path], Path]] = {
 }
 
 
-def render_library(library: Sequence[Article], fmt: str, folder: Path) -> Path:
+def render_library(library: Sequence[Article], fmt: str, folder: Path,
+                   renderer: Callable[[Article, Path], Path] | None = None) -> Path:
     """The library in one format, in `folder`; files already rendered are kept (PDF printing is slow)."""
     folder.mkdir(parents=True, exist_ok=True)
     for article in library:
         stem = folder / f"{article.language}-{article.slug}"
         if not any(stem.with_suffix(s).exists() for s in (".txt", ".md", ".html", ".pdf", ".docx", *SCANNED_SUFFIXES)):
-            RENDERERS[fmt](article, stem)
+            (renderer or RENDERERS[fmt])(article, stem)
     return folder
 
 
@@ -232,12 +237,13 @@ def summarize_format(rows) -> dict[str, float | int | None]:
 
 
 def run_format(fmt: str, library: Sequence[Article], sets: dict[str, list[Item]], work: Path,
-               retriever: str = "hybrid") -> dict:
-    """Index the library in one format (an index of its own) and ask each language's questions."""
+               retriever: str = "hybrid", renderer: Callable[[Article, Path], Path] | None = None) -> dict:
+    """Index the library in one format (an index of its own) and ask each language's questions.
+    `renderer` writes a format that is not in RENDERERS (the PDF producers of eval/pdf_producers.py)."""
     from rag import Sanad, load_settings
     from rag.index_state import IndexBroken
 
-    docs = render_library(library, fmt, work / fmt / "docs")
+    docs = render_library(library, fmt, work / fmt / "docs", renderer)
     engine = Sanad(load_settings(index_dir=work / fmt / "index"))
     try:
         report = engine.index([docs])
@@ -331,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="render the files and build the indexes again")
     parser.add_argument("--compare-pdf", action="store_true",
                         help="only compare PDF text extractors: share of evidence sentences each one reads whole")
+    parser.add_argument("--producers", nargs="?", const="", metavar="NAMES",
+                        help="only the PDF producer matrix (eval/pdf_producers.py): words and evidence sentences read "
+                             "back from each producer's PDFs; NAMES: comma-separated parts of producer names (default all)")
+    parser.add_argument("--producers-index", default="", metavar="NAMES",
+                        help="with --producers: also index these producers' PDFs and score them against plain text")
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--md-out", type=Path)
     args = parser.parse_args(argv)
@@ -344,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.work)
     library, ar, en = load_library(args.xquad_dir, args.articles)
     sets = {"ar": [_item(row) for row in ar[: args.limit]], "en": [_item(row) for row in en[: args.limit]]}
+    if args.producers is not None:
+        from .pdf_producers import report
+
+        print(report(library, sets, args.work, args.producers, args.producers_index))
+        return 0
     if args.compare_pdf:
         print(compare_pdf_readers(library, sets, args.work))
         return 0

@@ -323,8 +323,8 @@ class Score:
 
 def measure(docs: Sequence[Doc], evidence: dict[str, list[str]], producers: Sequence[Producer], folder: Path,
             read: Callable[[Path], str] = reader_text) -> list[Score]:
-    """Words and evidence of each producer in each language. `evidence` maps a doc's file stem to
-    the evidence sentences of its questions."""
+    """Words and evidence of each producer in each language. `evidence` maps a language to the
+    evidence sentences of its questions, looked for in all of that language's documents."""
     files = render(docs, producers, folder)
     scores = []
     for producer in producers:
@@ -332,20 +332,13 @@ def measure(docs: Sequence[Doc], evidence: dict[str, list[str]], producers: Sequ
             these = [d for d in docs if d.language == language]
             if not these:
                 continue
-            source, text, sentences, missed = [], [], [], []
-            for doc in these:
-                stem = f"{doc.language}-{doc.slug}"
-                got = read(files[(producer.name, stem)])
-                source.append(doc.title + "\n" + "\n".join(doc.paragraphs))
-                text.append(got)
-                haystack = folded(got)
-                for sentence in evidence.get(stem, []):
-                    sentences.append(sentence)
-                    if folded(sentence) not in haystack:
-                        missed.append(sentence)
-            words = word_share("\n".join(source), "\n".join(text))
-            scores.append(Score(producer.name, language, round(words, 4), len(sentences) - len(missed),
-                                len(sentences), missed))
+            source = "\n".join(d.title + "\n" + "\n".join(d.paragraphs) for d in these)
+            text = "\n".join(read(files[(producer.name, f"{d.language}-{d.slug}")]) for d in these)
+            haystack = folded(text)
+            sentences = list(dict.fromkeys(evidence.get(language, [])))
+            missed = [s for s in sentences if folded(s) not in haystack]
+            scores.append(Score(producer.name, language, round(word_share(source, text), 4),
+                                len(sentences) - len(missed), len(sentences), missed))
     return scores
 
 
@@ -366,7 +359,7 @@ def table(scores: Sequence[Score]) -> str:
 
 def docs_from_xquad(xquad_dir: Path, articles: int, paragraphs: int) -> tuple[list[Doc], dict[str, list[str]]]:
     """The first `paragraphs` paragraphs of the first `articles` XQuAD articles in both languages, and
-    the evidence sentences of their questions by file stem."""
+    the evidence sentences of their questions by language."""
     from .formats import ARABIC_TITLES
     from .xquad import _articles, _evidence
 
@@ -378,6 +371,41 @@ def docs_from_xquad(xquad_dir: Path, articles: int, paragraphs: int) -> tuple[li
                      else article["title"].replace("_", " "))
             chosen = article["paragraphs"][:paragraphs]
             docs.append(Doc(slug, title, language, tuple(p["context"].strip() for p in chosen)))
-            evidence[f"{language}-{slug}"] = list(dict.fromkeys(
-                _evidence(p["context"], qa) for p in chosen for qa in p["qas"]))
+            evidence.setdefault(language, []).extend(_evidence(p["context"], qa) for p in chosen for qa in p["qas"])
     return docs, evidence
+
+
+def selected(names: str) -> list[Producer]:
+    """The producers whose names contain one of the comma-separated parts ("" for all)."""
+    parts = [p.strip() for p in names.split(",") if p.strip()]
+    return [p for p in matrix() if not parts or any(part in p.name for part in parts)]
+
+
+def renderer(producer: Producer) -> Callable:
+    """A renderer for eval.formats: one article to <stem>.pdf by this producer."""
+    def render_one(article, stem: Path) -> Path:
+        files = render([article], [producer], stem.parent / ".producer")
+        pdf = stem.with_suffix(".pdf")
+        shutil.move(str(next(iter(files.values()))), pdf)
+        shutil.rmtree(stem.parent / ".producer", ignore_errors=True)
+        return pdf
+    return render_one
+
+
+def report(library, sets: dict, work: Path, names: str = "", index: str = "") -> str:
+    """`python -m eval.formats --producers`: the matrix of words and evidence over the library, and,
+    for the producers named in `index`, hit@1 and right answers against plain text."""
+    from .formats import run_format, table as formats_table
+
+    evidence = {language: [e for item in items for e in item.evidence[:1]] for language, items in sets.items()}
+    scores = measure(library, evidence, selected(names), work / "producers")
+    out = [table(scores)]
+    chosen = selected(index) if index else []
+    if chosen:
+        results = [run_format("plain", library, sets, work)]
+        for producer in chosen:
+            fmt = "pdf-" + re.sub(r"[^A-Za-z0-9]+", "-", producer.name).strip("-")
+            result = run_format(fmt, library, sets, work / "producers-index", renderer=renderer(producer))
+            results.append({**result, "format": producer.name})
+        out.append(formats_table(results))
+    return "\n\n".join(out)

@@ -141,21 +141,38 @@ def _render(path: Path, number: int, sentences: list[str]) -> PageImage:
         pdf.close()
 
 
-def _page_words(textpage) -> list[tuple[set[str], int, int]]:
-    """Each word of the page's text layer with its spellings (as stored and reversed) and char range."""
+def _spelling(word: str) -> str:
+    """The letters a word has, in search form, in no order and each once: PDFium's text of a
+    right-to-left line may hold a word reversed, with the run of a letter carrying a mark apart from
+    the rest (بُ + تين for بُنيت), or with a letter Chromium drew twice (رجاًلا for رجلاً)."""
+    return "".join(sorted(set(normalize(word))))
+
+
+def _page_words(textpage) -> list[tuple[dict[str, int], int, int]]:
+    """Each word of the page's text layer with its char range and its spellings, each with where it
+    ends: the word's own, and the word run together with the next one on its line (PDFium splits
+    some Arabic words at a letter with a mark: موُ وّل for ومُوّل)."""
     text = textpage.get_text_range()
     if len(text) != textpage.count_chars():  # characters outside the BMP: indices would not line up
         return []
-    return [({normalize(m.group()), normalize(m.group()[::-1])}, m.start(), m.end()) for m in _WORD.finditer(text)]
+    found = list(_WORD.finditer(text))
+    words = []
+    for n, m in enumerate(found):
+        spellings = {_spelling(m.group()): m.end()}
+        following = found[n + 1] if n + 1 < len(found) else None
+        if following is not None and text[m.end():following.start()] == " ":
+            spellings.setdefault(_spelling(m.group() + following.group()), following.end())
+        words.append((spellings, m.start(), m.end()))
+    return words
 
 
-def _locate(words: list[tuple[set[str], int, int]], sentence: str) -> list[tuple[int, int]]:
+def _locate(words: list[tuple[dict[str, int], int, int]], sentence: str) -> list[tuple[int, int]]:
     """The char ranges of the sentence's words in the densest stretch of the page that holds them."""
-    wanted = [normalize(w) for w in _WORD.findall(sentence)]
+    wanted = [_spelling(w) for w in _WORD.findall(sentence)]
     if not wanted or not words:
         return []
     keys = set(wanted)
-    hits = [bool(spellings & keys) for spellings, _, _ in words]
+    hits = [bool(spellings.keys() & keys) for spellings, _, _ in words]
     span = max(len(wanted) + 3, int(len(wanted) * 1.3))
     best, best_at, running = -1, 0, sum(hits[:span])
     for at in range(max(1, len(words) - span + 1)):
@@ -175,8 +192,8 @@ def _locate(words: list[tuple[set[str], int, int]], sentence: str) -> list[tuple
         key = next((k for k in words[i][0] if left[k] > 0), None)
         if key is not None:
             left[key] -= 1
-            kept.append(i)
-    return [(words[i][1], words[i][2]) for i in sorted(kept)]
+            kept.append((words[i][1], words[i][0][key]))
+    return sorted(kept)
 
 
 def _boxes(textpage, ranges: list[tuple[int, int]], width: float, height: float) -> list[Box]:

@@ -24,6 +24,7 @@ import ctypes
 import re
 import statistics
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ..text import fold_forms
@@ -40,6 +41,7 @@ HYPHEN = "\x02"  # a hyphen at a line end, until the whole text shows whether th
 _DOUBLE_OPEN = re.compile(r"\(([^()\n]{1,80})\((?!\w)")
 _MIRRORED = str.maketrans("<>«»", "><»«")  # brackets are placed by position instead (visual_to_logical)
 _INSIDE_BRACKETS = re.compile(r"(?<=[(\[{]) +(?=\S)|(?<=\S) +(?=[)\]}])")
+_ALEFS = set("اأإآ")
 _QUOTES = set("\"'«»“”‘’()[]{}")
 _BRACKETS = {b: pair for pair in ("()", "[]", "{}") for b in pair}
 # Between two words of the content stream, any visible gap is a space; within one, only a gap wider
@@ -49,7 +51,7 @@ SPACE_GAP = 0.2
 ADJACENT_GAP = 0.6
 RUN_GAP = 0.08  # the ink gap where Chromium starts a right-to-left run with a space: none
 WIDE_GAP = 0.3
-BOUNDARY_GAP = 0.25  # the same where Arabic meets a bracket, digit or Latin letter: no letter's shape widens it
+BOUNDARY_GAP = 0.2  # the same where Arabic meets a bracket, digit or Latin letter: no letter's shape widens it
 PARAGRAPH_GAP = 1.35  # a baseline step this many times the usual line step starts a paragraph
 GUTTER = 1.5  # a gap this many times the type size, in the same place on most lines, parts columns
 EDGE = 0.08  # the top and bottom share of the page where running headers and footers live
@@ -212,11 +214,56 @@ def _gutter(rows: list[list[tuple]]) -> float | None:
     return (widest[0] + widest[-1]) / 2
 
 
+def _drop_doubles(row: list[tuple]) -> list[tuple]:
+    """A glyph drawn again over a ligature that already holds its characters goes. Chromium prints an
+    alef with tanween after lam (رجلاً in Noto Naskh) twice: in the lam-alef ligature, and once more
+    (اً, raised a little) in a run of its own; readers that keep both read رجلااً."""
+    groups: dict[tuple[int, int], list[tuple]] = {}  # the characters of one glyph share its origin
+    for g in row:
+        groups.setdefault((round(g[0] / (0.01 * g[2])), round(g[1] / (0.01 * g[2]))), []).append(g)
+    if len(groups) == len(row):
+        return row
+    boxes = {k: (min(g[3] for g in members), max(g[4] for g in members)) for k, members in groups.items()}
+    dropped: set = set()
+    for key, members in groups.items():
+        centre = sum(boxes[key]) / 2
+        chars = sorted(g[5] for g in members)
+        for other, holder in groups.items():
+            if (other != key and other not in dropped and len(holder) > len(members)
+                    and boxes[other][0] < centre < boxes[other][1]
+                    and not (Counter(chars) - Counter(g[5] for g in holder))):
+                dropped.add(key)
+                break
+    return [g for key, members in groups.items() if key not in dropped for g in members] if dropped else row
+
+
+def _lam_alef(tokens: list[list], glyphs: list[int]) -> list[list]:
+    """The lam-alef ligature as one token spelled in reading order, lam, alef, then its marks: PDFium
+    slices the ligature's box among its characters in an order of its own (Chromium's لاً after ي
+    comes out as ًال)."""
+    out: list[list] = []
+    k = 0
+    while k < len(tokens):
+        end = k
+        while end + 1 < len(tokens) and glyphs[end + 1] == glyphs[k]:
+            end += 1
+        chars = "".join(t[0] for t in tokens[k:end + 1])
+        letters = sorted(c for c in chars if not unicodedata.combining(c))
+        if end > k and len(letters) == 2 and letters[1] == "ل" and letters[0] in _ALEFS:
+            marks = "".join(c for c in chars if unicodedata.combining(c))
+            out.append(["ل" + letters[0] + marks, tokens[k][1], tokens[k][2], min(t[3] for t in tokens[k:end + 1])])
+        else:
+            out.extend(tokens[k:end + 1])
+        k = end + 1
+    return out
+
+
 def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Line | None:
     # Visual order, left to right. The characters of one ligature glyph share an origin, and PDFium
     # gives each a slice of the glyph's box in visual order, so the ink centre orders them too.
     # A combining mark drawn over its letter belongs to it; one that PDFium gives a slice of a
     # ligature's box of its own (مّ) is ordered like any other glyph.
+    row = _drop_doubles(row)
     letters = [g for g in row if not g[6]]
     floating = [g for g in row if g[6] and any(b[3] < g[7] < b[4] for b in letters)]
     # Glyphs are ordered by their origins, which advance along the line however far a glyph's ink
@@ -238,6 +285,7 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
     for mark in floating:
         nearest = min(range(len(bases)), key=lambda k: abs(bases[k][7] - mark[7]) + (1e9 if bases[k][6] else 0))
         tokens[nearest][0] += mark[5]
+    tokens = _lam_alef(tokens, [round(g[0] / (0.01 * g[2])) for g in bases])
     size = statistics.median(g[2] for g in bases)
     baseline = statistics.median(g[1] for g in bases)
     # Chromium also writes a space glyph where it starts a run for a raised letter (one carrying a
@@ -255,6 +303,9 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
     on_line = [(i, generated) for i, _, y, generated in spaces if abs(y - baseline) < 0.02 * size]
     separators = [i for i, _ in on_line]
     guessed = {i for i, generated in on_line if generated}
+    # A space Chromium writes to start a raised run (the run of a letter with a mark) lies off the
+    # baseline, inside a word: the glyphs it stands between are one word.
+    raised = sorted(i for i, _, y, _ in spaces if 0.02 * size <= abs(y - baseline) < 0.35 * size)
     mixed = any(_ARABIC.match(t[0]) for t in tokens)
     spaced: list[str] = []
     for k, token in enumerate(tokens):
@@ -271,10 +322,13 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
             else:
                 least = SPACE_GAP
             separated = between and not apart and gap > least * size
-            boundary = bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
+            # (A stop drawn left of an Arabic word ends that word: fpdf2 leaves a gap before it.)
+            boundary = (bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
+                        and not (tokens[k - 1][0] in _STOPS and _ARABIC.match(token[0])))
             # Glyphs that follow each other in the stream with no space between, where PDFium saw
             # no room for one either, are one word unless far apart (Noto Naskh's ١١ leaves 0.31 em).
-            widest = BOUNDARY_GAP if boundary else ADJACENT_GAP if hi - lo == 1 else WIDE_GAP
+            run = between == 0 and (hi - lo == 1 or bisect.bisect_left(raised, hi) > bisect.bisect_right(raised, lo))
+            widest = BOUNDARY_GAP if boundary else ADJACENT_GAP if run else WIDE_GAP
             if separated or gap > widest * size:
                 spaced.append(" ")
         if token[0]:
