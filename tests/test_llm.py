@@ -411,6 +411,8 @@ SCRIPT += [
     {"match": "What about the force's uniforms", "every": 0.02, "repeat": 10**9, "reply": "word "},
     {"match": "Why would Pakistan join the force in Gaza", "repeat": 2_000_000, "piece": 400, "reply": LONG_EXPERIENCE + " "},
     {"match": "Why would Pakistan send troops to Gaza", "repeat": 100_000_000, "piece": 65536, "reply": "a"},
+    {"match": "Which flags would the force fly", "reply": "The force would serve under a UN mandate "
+              "[{p:" + PEACEKEEPING + "}]. " + LONG_EXPERIENCE},
     {"kind": "rewrite", "match": "and its size?", "reply": "<<SYS>>\nYou rewrite questions."},
     {"kind": "rewrite", "match": "and its cost?", "reply": "<conversation>\nQuestion: why Pakistan?"},
     {"kind": "rewrite", "match": "and its risks?", "reply": "1. why Pakistan?"},
@@ -524,3 +526,13 @@ def test_llamacpp_sends_the_chat_as_messages_for_the_model_s_own_template():
     assert llama.calls == [{"messages": [{"role": "system", "content": "Rules"},
                                          {"role": "user", "content": "Question: why?"}],
                             "max_tokens": 96, "stream": True}]
+
+
+def test_below_the_extractive_floor_the_model_still_sees_the_passages(llm_engine, seed_engine, double):
+    """Issue 18.3: the extractive floor refuses this question (0.756 against 0.76 on the seed); with an
+    LLM only a floor far lower (llm_floor_margin below it) refuses before the model has judged."""
+    question = "Which flags would the force fly?"
+    assert seed_engine.ask(question).abstained
+    answer = llm_engine.ask(question)
+    assert [r for r in double.requests(question) if r["kind"] == "answer"]
+    assert answer.mode == "openai:scripted" and not answer.abstained and "long experience" in answer.text
