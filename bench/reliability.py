@@ -1,6 +1,6 @@
 """Reliability under large and hostile input, measured in one run on one machine.
 
-    python -m bench.reliability [XQUAD_DIR] [--out FILE] [--parts library,hostile,kills,pages,logins,writers]
+    python -m bench.reliability [XQUAD_DIR] [--out FILE] [--parts library,hostile,kills,pages,logins,writers,streams]
 
 1. A library past 40,000 sentence rows (XQuAD's Arabic paragraphs, the whole corpus in each of
    many files): a full build, then an update of one file. Past 32,766 rows Chroma's SQLite once
@@ -18,6 +18,8 @@
    unless 127.0.0.1 is named a proxy (issue 21).
 6. Two writers at once: the chat's upload while `rag index` holds the index, with the local store
    and with a Chroma server (`chroma run`) when one can be started.
+7. LLM replies that never end, repeat 2 million sentences, or send 100 MB without a sentence end
+   (bench/llm_streams.py): `rag ask` ends within the answer's total deadline plus a few seconds and 1 GB.
 """
 from __future__ import annotations
 
@@ -484,7 +486,7 @@ def main() -> int:
     parser.add_argument("xquad", nargs="?", type=Path, default=DEFAULT_XQUAD)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--rows", type=int, default=40_000, help="sentence and passage rows for part 1")
-    parser.add_argument("--parts", default="library,hostile,kills,pages,logins,writers",
+    parser.add_argument("--parts", default="library,hostile,kills,pages,logins,writers,streams",
                         help="which parts to run (library is the slowest)")
     args = parser.parse_args()
     result: dict = {"machine": f"{os.cpu_count()} cores, {platform.machine()}",
@@ -523,9 +525,13 @@ def main() -> int:
                     server.wait()
         for row in result["writers"]:
             print(json.dumps(row, ensure_ascii=False), flush=True)
+        if "streams" in parts:
+            from bench.llm_streams import streams
+
+            result["streams"] = streams(tmp)  # prints its own rows
     ok = (all(r["ok"] for r in result["hostile"].values()) and all(r["ok"] for r in result["kills"])
           and all(r["ok"] for r in result["pages"].values()) and result["logins"]["ok"]
-          and all(r["ok"] for r in result["writers"]))
+          and all(r["ok"] for r in result["writers"]) and all(r["ok"] for r in result.get("streams", {}).values()))
     result["all_ok"] = ok
     if args.out:
         args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
