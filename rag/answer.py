@@ -9,7 +9,8 @@ from typing import Callable, Iterator, Protocol, Sequence
 import numpy as np
 
 from . import prompts, strings
-from .lexical import tokenize
+from .cues import holds, question_type
+from .lexical import is_word_list, tokenize
 from .prompts import defuse_markers
 from .settings import Settings
 from .text import detect_language, fold_whitespace, normalize
@@ -43,19 +44,28 @@ class ExtractiveAnswerer:
         """`avoid`: sentences already quoted earlier in the conversation, so a follow-up says something new."""
         language = detect_language(question)
         units = self.sentences(list(hits)) if hits else []
-        if not units:
-            return _abstain(question, language)
         texts = [hits[i].chunk.text[s.start:s.end] for i, s, _ in units]
+        # A word list or an index of terms shares the document's words without saying anything:
+        # its lines are never quoted (a list of the seed's own words took over "Why Pakistan?").
+        keep = [n for n, text in enumerate(texts) if not is_word_list(text)]
+        if not keep:
+            return _abstain(question, language)
+        units, texts = [units[n] for n in keep], [texts[n] for n in keep]
+        settings = self.settings
         vectors = np.stack([v for _, _, v in units])
-        relevance = vectors @ query_vector
-        best = int(np.argmax(relevance))
-        support, translingual = round(float(relevance[best]), 4), detect_language(texts[best]) != language
-        floor = self.settings.abstain_floor(language, detect_language(texts[best]))
-        if support < floor:
-            return replace(_abstain(question, language), support=support, translingual=translingual)
-        relevance = relevance + 0.05 * _term_overlap(question, texts)
-        # A sentence from a higher-ranked passage wins a near tie: fusion saw evidence the sentence alone hides.
-        relevance = relevance - 0.01 * np.array([i for i, _, _ in units])
+        similarity = vectors @ query_vector
+        languages = [detect_language(t) for t in texts]
+        # Each direction (question language -> sentence language) has its own floor: a sentence's
+        # margin over its floor compares an Arabic and an English sentence fairly.
+        margin = similarity - np.array([settings.abstain_floor(language, lang) for lang in languages])
+        best = int(np.argmax(margin))
+        support, translingual = round(float(similarity[best]), 4), languages[best] != language
+        passages = np.array([i for i, _, _ in units])
+        evidence, overlap = _evidence(question, texts, units, hits, passages, settings)
+        relevance = margin + evidence
+        # The question's own terms in a sentence are evidence the embedder's similarity misses:
+        # natural questions a hair under the floor with their terms in the sentence are answered.
+        decided = float(np.max(margin + settings.abstain_term_weight * overlap))
         if avoid:
             relevance = relevance - 0.1 * np.array([t in avoid for t in texts])
         # The same sentence in two documents (an article as .txt and as .pdf) is quoted once, from the
@@ -64,10 +74,28 @@ class ExtractiveAnswerer:
         for n, text in enumerate(texts):
             if first.setdefault(fold_whitespace(normalize(text)), n) != n:
                 relevance[n] = -np.inf
-        passages = np.array([i for i, _, _ in units])
-        chosen = _mmr(relevance, vectors, passages, self.settings.answer_sentences, self.settings.mmr_lambda,
-                      self.settings.cite_other_within)
-        picked = [(units[i][0], units[i][1], texts[i], float(relevance[i])) for i in chosen]
+        relevance, translated = _reader_copy(relevance, vectors, languages, language)
+        if translated:
+            # The library holds this content in both languages: one language per answer, the lead
+            # sentence's (a paragraph mixing scripts reads badly, and the other language's sentences
+            # mostly say the same again).
+            lead_language = languages[int(np.argmax(relevance))]
+            relevance[[lang != lead_language for lang in languages]] = -np.inf
+        if decided < 0:
+            # Closest passages only for a near miss on the library's own topic: the passage shares a
+            # term with the question (across languages only a name or a number can be shared); an
+            # off-topic question gets a plain refusal.
+            on_topic = bool(set(tokenize(question)) & set(tokenize(hits[passages[best]].chunk.text)))
+            if not on_topic or decided < -settings.closest_within:
+                return replace(_abstain(question, language), support=support, translingual=translingual)
+            chosen = _mmr(relevance, vectors, passages, settings.answer_sentences, settings.mmr_lambda,
+                          settings.cite_other_within)
+            picked = [(units[i][0], units[i][1], texts[i], float(similarity[i])) for i in chosen]
+            closest = _compose(question, language, hits, picked, lead=strings.CLOSEST_LEAD[language])
+            return replace(closest, abstained=True, closest=True, support=support, translingual=translingual)
+        chosen = _mmr(relevance, vectors, passages, settings.answer_sentences, settings.mmr_lambda,
+                      settings.cite_other_within)
+        picked = [(units[i][0], units[i][1], texts[i], float(similarity[i])) for i in chosen]
         return replace(_compose(question, language, hits, picked), support=support, translingual=translingual)
 
     def stream(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray,
@@ -102,15 +130,77 @@ def _mmr(relevance: np.ndarray, vectors: np.ndarray, passages: np.ndarray, count
     return chosen
 
 
-def _term_overlap(question: str, texts: list[str]) -> np.ndarray:
-    terms = set(tokenize(question))
-    if not terms:
-        return np.zeros(len(texts))
-    return np.array([len(terms & set(tokenize(t))) / len(terms) for t in texts])
+def _evidence(question: str, texts: list[str], units, hits: Sequence[Hit], passages: np.ndarray,
+              settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """What, beyond similarity, says a sentence answers: the kind of fact asked for, the question's
+    content terms in it (and, at half weight, in the sentences beside it), its passage's rank; a
+    document's opening sentence that holds neither loses (it wins on topic alone). Terms of the
+    document's title are the topic, not evidence: "how many trees burned in the Irbid garden?"
+    is answered by the sentence about the fire, not the one that names the garden. Also returns
+    each sentence's share of the question's (non-title) terms."""
+    kind = question_type(question)
+    # The title's own names ("The Harwick Salt Marsh Railway") are not the person or place asked for.
+    typed = np.array([holds(kind, _untitled(t, hits[passages[n]].chunk.heading)) for n, t in enumerate(texts)],
+                     dtype=float)
+    asked = set(tokenize(question))
+    overlap = np.zeros(len(texts))
+    for n, text in enumerate(texts):
+        terms = (asked - set(tokenize(hits[passages[n]].chunk.heading))) or asked  # a title of nothing else asked
+        overlap[n] = len(terms & set(tokenize(text))) / len(terms) if terms else 0.0
+    beside = np.zeros(len(texts))
+    ordinal = np.zeros(len(texts), dtype=int)  # the sentence's place in its passage
+    for n in range(len(texts)):
+        near = [m for m in (n - 1, n + 1) if 0 <= m < len(texts) and passages[m] == passages[n]]
+        beside[n] = max((overlap[m] for m in near), default=0.0)
+        ordinal[n] = ordinal[n - 1] + 1 if n and passages[n - 1] == passages[n] else 0
+    # The first sentence after the title: the document's topical opening.
+    opening = np.array([hits[i].chunk.start == 0 for i, _, _ in units]) & (ordinal <= 1)
+    bare = opening & ((typed == 0) if kind is not None else (overlap == 0))
+    return (settings.answer_type_weight * typed
+            + settings.answer_term_weight * (overlap + 0.5 * beside)
+            - settings.answer_rank_weight * passages
+            - settings.opening_penalty * bare), overlap
+
+
+# Sentence vectors this similar across languages, each the other's nearest: a sentence and its
+# translation (the seed article and its English translation: pairs 0.855-0.903, the nearest
+# other sentence 0.80-0.842).
+def _untitled(text: str, heading: str) -> str:
+    """The text with the heading's capitalised words lowered, so they do not read as names."""
+    for word in set(re.findall(r"[A-Z][a-z]+", heading)):
+        text = re.sub(rf"\b{word}\b", word.lower(), text)
+    return text
+
+
+TRANSLATION_AT = 0.87
+
+
+def _reader_copy(relevance: np.ndarray, vectors: np.ndarray, languages: list[str],
+                 language: str) -> tuple[np.ndarray, bool]:
+    """A sentence in another language than the question whose translation is also among the
+    candidates gives way to it, passing on its score: the reader gets their own language's copy,
+    and never the same content twice (a bilingual library quoted both copies side by side). Also
+    says whether any sentence had its translation among the candidates."""
+    relevance = relevance.copy()
+    mine = np.array([lang == language for lang in languages])
+    if mine.all() or not mine.any():
+        return relevance, False
+    others, readers = np.flatnonzero(~mine), np.flatnonzero(mine)
+    similar = vectors[others] @ vectors[readers].T
+    translated = False
+    for row, other in enumerate(others):
+        column = int(np.argmax(similar[row]))
+        if similar[row, column] < TRANSLATION_AT or int(np.argmax(similar[:, column])) != row:
+            continue
+        copy, translated = readers[column], True
+        if np.isfinite(relevance[other]):
+            relevance[copy] = max(relevance[copy], relevance[other])
+            relevance[other] = -np.inf
+    return relevance, translated
 
 
 def _compose(question: str, language: Language, hits: Sequence[Hit],
-             picked: list[tuple[int, Sentence, str, float]]) -> Answer:
+             picked: list[tuple[int, Sentence, str, float]], lead: str | None = None) -> Answer:
     numbers: dict[int, int] = {}  # hit index -> citation number; the most relevant passage is [1]
     for hit_index, _, _, _ in picked:
         numbers.setdefault(hit_index, len(numbers) + 1)
@@ -119,7 +209,8 @@ def _compose(question: str, language: Language, hits: Sequence[Hit],
     # A bracketed number in the document itself ("see [2]") must not pass for a citation marker.
     text = " ".join(f"{defuse_markers(t)} [{numbers[i]}]" for i, _, t, _ in in_order)
     doc_language = detect_language(text)
-    lead = strings.ANSWER_LEAD[language] if doc_language == language else strings.ANSWER_LEAD_QUOTED_IN[language][doc_language]
+    if lead is None:
+        lead = strings.ANSWER_LEAD[language] if doc_language == language else strings.ANSWER_LEAD_QUOTED_IN[language][doc_language]
     citations = tuple(
         Citation(
             n=n,

@@ -45,6 +45,15 @@ def has_content(text: str) -> bool:
     return (cut > 0 and _content_word(text[:cut])) or _content_word(text)
 
 
+def is_word_list(text: str, min_lines: int = 3) -> bool:
+    """A span of at least `min_lines` lines, most of one or two words: a word list or an index of
+    terms. It shares a document's words without saying anything, so it is never quoted, and a passage
+    of one never takes a place from a real one (a shuffled list of the seed's own words took over
+    "Why Pakistan?")."""
+    lines = [len(line.split()) for line in text.splitlines() if line.strip()]
+    return len(lines) >= min_lines and sorted(lines)[len(lines) // 2] <= 2
+
+
 def _content_word(text: str) -> bool:
     return any(m.group() not in STOP_WORDS for m in _CONTENT_WORD.finditer(normalize(text)))
 

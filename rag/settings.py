@@ -35,6 +35,25 @@ class Settings:
     answer_sentences: int = 3
     mmr_lambda: float = 0.7  # relevance vs redundancy when picking sentences
     cite_other_within: float = 0.02  # cite a second passage only if its sentence is this close to the best
+    # Choosing the sentence that answers (rag/answer.py, tuned on eval/natural's tune split): on top
+    # of its similarity to the question, a sentence gains for holding the kind of fact asked for
+    # (rag/cues.py), for sharing the question's content words (its neighbours count at half weight),
+    # and loses a little per rank of its passage; a document's opening sentence that holds no fact of
+    # the kind asked for loses more, so it cannot win for being topical.
+    answer_type_weight: float = 0.03
+    answer_term_weight: float = 0.1
+    answer_rank_weight: float = 0.01
+    opening_penalty: float = 0.08
+    # Below the floor by at most this much, the answer shows the closest passages, saying that none
+    # answers directly (still abstained); further below, a plain refusal.
+    closest_within: float = 0.05
+    # Abstention counts the question's terms too: a sentence sharing all of them (title words aside)
+    # may sit this far under the floor and still answer.
+    abstain_term_weight: float = 0.02
+    # Fusion: a passage in another language than the question gains this share of the gap between
+    # the direction's abstention floor and the same-language one, so a question is not answered from
+    # its own language's documents merely because similarities run higher within a language.
+    translingual_lift: float = 1.0
     # Abstain when no sentence reaches this cosine similarity to the question. Cross-lingual pairs
     # score lower across the board, so each direction (question language -> quoted text's language)
     # has its own threshold: the highest that refuses at most 3 % of answerable questions, which

@@ -66,3 +66,33 @@ def test_mixed_library_answers_from_either_copy(mixed_engine, question, language
     # Both copies are in the library; either one's peacekeeping passage answers.
     cited = answer.citations[0]
     assert PEACEKEEPING in cited.text or "حفظ السلام" in cited.text
+
+
+# --- issue 23.1 and 23.2: one language per answer in a bilingual library; follow-ups in any order --
+
+def _quotes(answer) -> list[str]:
+    return [c.text[s:e] for c in answer.citations for s, e in c.highlights]
+
+
+def test_the_same_content_is_quoted_once_in_the_readers_language(mixed_engine):
+    from rag import Turn
+    from rag.text import detect_language
+
+    first = mixed_engine.ask("Why Pakistan?")
+    follow = mixed_engine.ask("and what could go wrong?", [Turn("Why Pakistan?", first.text)])
+    for answer in (first, follow):
+        assert not answer.abstained
+        assert {detect_language(q) for q in _quotes(answer)} == {"en"}, answer.text
+    arabic = mixed_engine.ask("لماذا باكستان؟")
+    assert {detect_language(q) for q in _quotes(arabic)} == {"ar"}, arabic.text
+
+
+@pytest.mark.parametrize("first", ["Why Pakistan?", "لماذا باكستان؟"])
+def test_an_arabic_follow_up_is_answered_whatever_the_last_turns_language(mixed_engine, first):
+    from rag import Turn
+    from rag.text import detect_language
+
+    previous = mixed_engine.ask(first)
+    answer = mixed_engine.ask("وما المخاطر؟", [Turn(first, previous.text)])
+    assert not answer.abstained, (first, answer.support)
+    assert len({detect_language(q) for q in _quotes(answer)}) == 1, answer.text
