@@ -88,22 +88,6 @@ class Settings:
     llm_max_tokens: int = 512
     llm_temperature: float = 0.0  # answers are checked sentence by sentence: no use for creativity
     llm_context_window: int = 8192  # top_k passages of <= chunk_max_chars fit with room to answer
-    # A generated sentence is supported by a passage when its vector (embedded as a query) reaches this
-    # cosine similarity with one of the passage's sentence vectors; across languages similarities run
-    # lower, hence a threshold of its own. Calibrated by eval/claim_support.py on XQuAD: a translation,
-    # a clause or a question+answer claim against its source sentence (supported) and against the best
-    # other sentence of the same paragraph (not); the best balanced accuracy, 0.845 within a language
-    # and 0.701 across (README "Calibrating the check").
-    claim_supported_at: float = 0.88
-    claim_supported_at_translingual: float = 0.835
-
-    def abstain_floor(self, question: str, text: str) -> float:
-        """The abstention threshold for a question in one language whose best sentence is in another (or the same)."""
-        if question == text:
-            return self.abstain_below
-        return self.abstain_below_ar_en if question == "ar" else self.abstain_below_en_ar
-
-    def with_(self, **changes) -> "Settings":
     # Every answer, however the server streams, ends within these (then the checked sentences so far,
     # or the quotes, with the reason): a server that sends a token every 50 ms forever, or 100 MB with
     # no sentence end, must not hold the reader.
