@@ -351,6 +351,26 @@ def test_a_forwarded_address_counts_only_from_a_named_proxy(tmp_path):
         # ... but any other address is itself, whatever it forwards.
         tries = [_login(url, "guess", "127.0.0.2", forwarded=f"10.0.1.{n}") for n in range(FREE_FAILURES + 1)]
         assert tries == [400] * FREE_FAILURES + [429]
+        # An IPv6 client holds a whole /64: its addresses are one client.
+        tries = [_login(url, "guess", forwarded=f"2001:db8::{n:x}") for n in range(1, FREE_FAILURES + 2)]
+        assert tries == [400] * FREE_FAILURES + [429]
+        assert _login(url, "s3cret", forwarded="2001:db8:0:1::1") == 200
+
+
+def test_the_login_limit_remembers_a_bounded_number_of_addresses(monkeypatch):
+    import time
+
+    from ui import login
+
+    monkeypatch.setattr(login, "TRACKED", 3)
+    throttle = login.LoginThrottle(app=None)
+    now = time.monotonic()
+    throttle.failures = {f"10.0.0.{n}": login._Failures(count=n, until=now + n - 4 if n >= 5 else 0) for n in range(1, 9)}
+    throttle._forget()  # 1-5 are not locked out (any more); of 6, 7, 8 none is dropped
+    assert sorted(throttle.failures) == ["10.0.0.6", "10.0.0.7", "10.0.0.8"]
+    throttle.failures |= {"10.0.0.9": login._Failures(count=9, until=now + 60)}
+    throttle._forget()
+    assert sorted(throttle.failures) == ["10.0.0.7", "10.0.0.8", "10.0.0.9"]
 
 
 def test_trusted_proxies_come_from_the_environment_and_are_checked(monkeypatch):
