@@ -180,12 +180,13 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def library_url(tmp_path_factory):
-    """The chat over seeds/ and an Arabic PDF printed by Chromium (issue 9's lighthouse article)."""
+    """The chat over a bilingual library: the Arabic seed article and its English translation
+    (tests/data/seed-en), and an Arabic PDF printed by Chromium (issue 9's lighthouse article)."""
     from make_files import LIGHTHOUSE_AR, chromium_pdf
 
     folder = tmp_path_factory.mktemp("library")
     chromium_pdf(folder / "lighthouse.ar.pdf", LIGHTHOUSE_AR, rtl=True, title="منارة رافنسهولم")
-    with running_chat(tmp_path_factory.mktemp("viewer-chat"), also=(folder,)) as (url, _):
+    with running_chat(tmp_path_factory.mktemp("viewer-chat"), also=(folder, ROOT / "tests" / "data" / "seed-en")) as (url, _):
         yield url
 
 
@@ -316,3 +317,212 @@ def test_a_parser_error_quoting_markdown_stays_text(context, chat_url, tmp_path)
     status = page.locator("#sanad-docs-status")
     status.get_by_text("![t](http://127.0.0.1:9/docx.png)", exact=False).wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert status.locator("img, a").count() == 0
+
+
+# Issue 23: a bilingual library at a desktop's and a phone's size -----------------------------------
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": PHONE}
+
+# For each paragraph of the answers: its text, computed direction and the direction its first strong
+# letter asks for (what dir="auto" decides), and whether it holds sentences of both scripts.
+PARAGRAPHS_JS = r"""
+(log) => [...log.querySelectorAll('[data-testid=bot] p')].filter((p) => !p.closest('details')).map((p) => {
+  const first = p.textContent.match(/[\u0600-\u06ff]|[A-Za-z]/);
+  const sentences = p.textContent.split(/(?<=[.!?؟…])\s+/).filter((s) => /[\u0600-\u06ffA-Za-z]/.test(s));
+  const scripts = new Set(sentences.map((s) => /^[^\u0600-\u06ffA-Za-z]*[\u0600-\u06ff]/.test(s) ? 'ar' : 'en'));
+  return {text: p.textContent, direction: getComputedStyle(p).direction,
+          wanted: first && /[\u0600-\u06ff]/.test(first[0]) ? 'rtl' : 'ltr', scripts: scripts.size};
+})
+"""
+
+
+def sized_page(browser, url: str, size: str):
+    context = browser.new_context(viewport=SIZES[size], device_scale_factor=1, is_mobile=size == "phone",
+                                  has_touch=size == "phone")
+    page = context.new_page()
+    page.goto(url)
+    page.locator("#sanad-chat").wait_for()
+    return context, page
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"issue23-{name}.png")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_bilingual_conversation_lays_each_sentence_out_in_its_own_direction(browser, library_url, size):
+    context, page = sized_page(browser, library_url, size)
+    assert page.locator("#sanad-answerer").is_hidden()  # no "Answers by" switch with nothing to switch to
+    for n, question in enumerate(("Why Pakistan?", "and what could go wrong?", "وما المخاطر؟"), 1):
+        ask(page, question)
+        page.locator("#sanad-chat [data-testid=bot]").nth(n - 1).locator("details.sanad-sources, .sanad-notice").first.wait_for(
+            timeout=ANSWER_TIMEOUT_MS)
+    paragraphs = page.locator("#sanad-chat [role=log]").evaluate(PARAGRAPHS_JS)
+    assert len(paragraphs) >= 4
+    for paragraph in paragraphs:
+        assert paragraph["direction"] == paragraph["wanted"], paragraph["text"]
+        assert paragraph["scripts"] == 1, paragraph["text"]  # an Arabic and an English sentence never share a line box
+    shot(page, f"{size}-conversation")
+    context.close()
+
+
+def test_a_mixed_answer_is_laid_out_sentence_by_sentence(browser, library_url):
+    """An answer whose one line quotes Arabic and then English (as issue 23 saw) becomes a block per
+    language, each aligned to its own side, in the chat's own CSS."""
+    from rag import Answer
+    from ui import render
+
+    mixed = Answer(question="and what could go wrong?", language="en", abstained=False, citations=[],
+                   text="From the documents:\nإذا ما نجحت واشنطن في تمرير هذه الخطة. [1] Choosing Pakistan as a "
+                        "candidate did not come out of nowhere. [2] With the destruction of Gaza, the United States "
+                        "fears a security vacuum. [3]")
+    context, page = sized_page(browser, library_url, "desktop")
+    log = page.locator("#sanad-chat")
+    log.evaluate("(chat, html) => { const m = document.createElement('div'); m.id = 'mixed'; m.innerHTML = html; chat.append(m); }",
+                 render.answer(mixed))
+    lead, arabic, english = layout(page.locator("#mixed"))
+    assert_laid_out(lead, "ltr")
+    assert_laid_out(arabic, "rtl")
+    assert_laid_out(english, "ltr")
+    assert english["text"].startswith("Choosing Pakistan") and english["text"].endswith("[3]")
+    context.close()
+
+
+# Gradio's progress, caught as it shows: where its text lies, what the status says beneath it, and
+# what the points at the table's header and the remove menu's label show.
+PROGRESS_JS = r"""
+() => {
+  const status = document.querySelector('#sanad-docs-status');
+  // The innermost element whose text ends in a percentage: "<desc> - 40.0%", in several text nodes.
+  const line = status && [...status.querySelectorAll('*')].reverse().find((el) => /\d%$/.test(el.textContent.trim()));
+  if (!line) return null;
+  const range = document.createRange();
+  const rects = [];
+  const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.textContent.length; i++) {
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const r = range.getBoundingClientRect();
+      if (r.width) rects.push({ch: node.textContent[i], left: r.left, right: r.right});
+    }
+  }
+  const text = {textContent: line.textContent};
+  const top = (selector) => { const el = document.querySelector(selector); if (!el) return null;
+    el.scrollIntoView({block: 'center'});  // elementFromPoint sees only the window
+    const b = el.getBoundingClientRect(); const hit = document.elementFromPoint(b.left + 8, b.top + b.height / 2);
+    return Boolean(hit && el.contains(hit)); };
+  const percent = rects.filter((r) => r.ch === '%').pop();
+  return {text: text.textContent, status: status.innerText, percentRightmost: percent && rects.every((r) => r.right <= percent.right + 0.5),
+          headerShows: top('#sanad-docs th'), labelShows: top('#sanad-docs-remove label span, #sanad-docs-remove [data-testid=block-info]'),
+          trackers: [...document.querySelectorAll('#sanad-docs [data-testid=status-tracker], #sanad-docs-remove [data-testid=status-tracker]')]
+            .filter((el) => getComputedStyle(el).display !== 'none' && !el.classList.contains('hide') && el.getBoundingClientRect().height > 0).length};
+}
+"""
+
+
+def upload(page, path: Path):
+    page.locator("#sanad-upload input[type=file]").set_input_files(path)
+
+
+def status_lines(page) -> list[str]:
+    return page.locator("#sanad-docs-status li p").all_inner_texts()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_uploads_report_progress_and_name_their_files(browser, library_url, size, tmp_path):
+    from make_files import LIGHTHOUSE_EN, chromium_pdf, docx
+
+    tag = f" (the {size} copy)"  # each size uploads documents of its own
+    pdf = chromium_pdf(tmp_path / f"harbour-{size}.pdf", [p + tag for p in LIGHTHOUSE_EN], title="Harbour lights")
+    notes = docx(tmp_path / f"keepers-{size}.docx", [FACT + tag, "The keepers rowed out every Sunday." + tag])
+    archive = tmp_path / f"bundle-{size}.zip"
+    archive.write_bytes(b"PK\x05\x06" + bytes(18))
+    context, page = sized_page(browser, library_url, size)
+    page.get_by_role("tab", name="Documents · المستندات").click()
+
+    upload(page, pdf)
+    seen = page.wait_for_function(PROGRESS_JS, timeout=ANSWER_TIMEOUT_MS, polling=50).json_value()
+    assert seen["percentRightmost"], seen["text"]  # "… - 40.0%": the sign after the number, at the line's end
+    assert seen["headerShows"] and seen["labelShows"] and seen["trackers"] == 0  # progress on the status alone
+    assert f"Indexing {pdf.name}" in seen["status"]
+    page.locator("#sanad-docs-status").scroll_into_view_if_needed()
+    shot(page, f"{size}-upload-progress")
+    page.get_by_text(f"{pdf.name}: indexed").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    lines = status_lines(page)
+    assert f"فُهرس الملف {pdf.name}" in lines  # the success line names the file, in both languages
+
+    upload(page, notes)
+    seen = page.wait_for_function(
+        f"() => document.querySelector('#sanad-docs-status').innerText.includes('Indexing {notes.name}')",
+        timeout=ANSWER_TIMEOUT_MS, polling=50)
+    assert pdf.name not in page.locator("#sanad-docs-status").inner_text()  # the last status does not linger
+    page.get_by_text(f"{notes.name}: indexed").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator("#sanad-docs").get_by_text(notes.name).count() == 1
+
+    upload(page, archive)
+    page.get_by_text(f"{archive.name}: unsupported file type").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    refused = page.locator("#sanad-docs-status li", has_text=archive.name).locator("p")
+    assert refused.all_inner_texts() == [f"{archive.name}: unsupported file type", f"نوع ملف غير مدعوم: {archive.name}"]
+    assert refused.evaluate_all("ps => ps.map(p => getComputedStyle(p).direction)") == ["ltr", "rtl"]
+    assert page.locator(".toast-body").count() == 0  # a status line like every other failure, not a toast
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    page.locator("#sanad-docs-status").scroll_into_view_if_needed()
+    shot(page, f"{size}-documents")
+    context.close()
+
+
+def placeholder_fits(page) -> bool:
+    """Whether the question box's placeholder fits its line, measured in the placeholder's own font."""
+    return page.locator("#sanad-question textarea").evaluate("""(box) => {
+      const style = getComputedStyle(box, '::placeholder'), own = getComputedStyle(box);
+      const ctx = document.createElement('canvas').getContext('2d');
+      ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const room = box.clientWidth - parseFloat(own.paddingLeft) - parseFloat(own.paddingRight);
+      return ctx.measureText(box.placeholder).width <= room;
+    }""")
+
+
+def bar_rows(page) -> int:
+    """How many rows the viewer's title and buttons take."""
+    tops = viewer(page).locator(".sanad-viewer-title, .sanad-viewer-bar button:visible").evaluate_all(
+        "all => all.map(el => Math.round(el.getBoundingClientRect().top))")
+    rows = []
+    for top in sorted(tops):
+        if not rows or top - rows[-1] > 8:
+            rows.append(top)
+    return len(rows)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_pdf_page_zooms_and_the_viewer_bar_stays_compact(browser, library_url, size):
+    context, page = sized_page(browser, library_url, size)
+    assert placeholder_fits(page)
+    ask(page, "متى بنيت المنارة؟")
+    message = answer(page, 1)
+    open_sources_of(message)
+    message.locator("a.sanad-source-name", has_text="lighthouse.ar.pdf").first.click()
+    frame = viewer(page).locator(".sanad-page-frame")
+    frame.wait_for()
+    title = viewer(page).locator(".sanad-viewer-title")
+    # A Latin file name after an Arabic question: the title reads from the name, left to right.
+    assert title.evaluate("p => getComputedStyle(p).direction") == "ltr"
+    assert title.inner_text().startswith("lighthouse.ar.pdf")
+    name, offsets = title.locator("bdi").first.bounding_box(), title.locator("bdi").last.bounding_box()
+    assert name["x"] < offsets["x"]
+    assert bar_rows(page) <= 2
+    fitted = frame.bounding_box()["width"]
+    shot(page, f"{size}-viewer-pdf")
+    zoom_in = viewer(page).get_by_role("button", name="Zoom in · تكبير")
+    zoom_in.click()
+    zoom_in.click()
+    zoomed = frame.bounding_box()["width"]
+    assert zoomed >= 1.9 * fitted
+    box = viewer(page).locator(".sanad-box").first.bounding_box()
+    size_px = SIZES[size]
+    assert box["y"] < size_px["height"] and box["x"] + box["width"] > 0 and box["x"] < size_px["width"]  # still in view
+    shot(page, f"{size}-viewer-pdf-zoomed")
+    viewer(page).locator(".sanad-page-frame img").click()  # a tap on a zoomed page fits it again
+    assert abs(frame.bounding_box()["width"] - fitted) < 2
+    viewer(page).get_by_role("button", name="Text · النص").click()
+    assert viewer(page).get_by_role("button", name="Zoom in · تكبير").is_hidden()  # nothing to zoom in the text
+    context.close()

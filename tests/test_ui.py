@@ -476,3 +476,69 @@ def test_the_viewer_shows_a_window_of_a_long_document():
     assert len(shown) <= 100 + 2 * CONTEXT + 2 and page.select_one("mark").get_text() == text[500_000:500_050]
     more = [div.get_text() for div in page.select(".sanad-more")]
     assert len(more) == 2 and more[0].startswith(f"… {500_000 - CONTEXT} more characters")
+
+
+# Issue 23 -------------------------------------------------------------------------------------------
+def test_a_line_that_changes_language_is_cut_into_runs_of_one_direction():
+    from ui.render import direction_runs, partial_answer
+
+    mixed = ("إذا ما نجحت واشنطن في تمرير هذه الخطة. [1] Choosing Pakistan did not come out of nowhere. [2] "
+             "With the destruction of Gaza, a vacuum is feared. [3]")
+    assert direction_runs(mixed) == ["إذا ما نجحت واشنطن في تمرير هذه الخطة. [1]",
+                                     "Choosing Pakistan did not come out of nowhere. [2] With the destruction of Gaza, a vacuum is feared. [3]"]
+    # Initials, brackets and numbers do not end a run: "(U.S. Army)" stays inside its Arabic sentence.
+    assert direction_runs("قال الجيش الأمريكي (U.S. Army. Europe) إن القوة جاهزة. 2022.") == [
+        "قال الجيش الأمريكي (U.S. Army. Europe) إن القوة جاهزة. 2022."]
+    assert direction_runs("Hello. World! [1]") == ["Hello. World! [1]"]
+    assert len(BeautifulSoup(partial_answer(mixed), "html.parser").select("p[dir=auto]")) == 2
+
+
+def test_the_upload_status_names_each_file(tmp_path):
+    from rag import IndexReport
+    from ui.app import _report, _upload_started
+
+    report = IndexReport(added=["uploads/harbour.pdf"], unchanged=["uploads/keepers.docx"])
+    lines = _report(report, ["bundle.zip: unsupported file type · نوع ملف غير مدعوم: bundle.zip"], refused=1, uploaded=True)
+    assert lines[0].startswith("Added 1, updated 0, removed 0, unchanged 1, failed 1.")
+    assert "harbour.pdf: indexed · فُهرس الملف harbour.pdf" in lines
+    assert any(line.startswith("keepers.docx: already indexed") for line in lines)
+    started = BeautifulSoup(_upload_started([str(tmp_path / "harbour.pdf"), str(tmp_path / "keepers.docx")]), "html.parser")
+    assert [p.get_text() for p in started.select("p")] == ["Indexing harbour.pdf, keepers.docx…",
+                                                          "جارٍ فهرسة harbour.pdf, keepers.docx…"]
+
+
+def test_rag_eval_names_a_missing_set(tmp_path, capsys):
+    from rag.cli import main
+
+    assert main(["eval", str(tmp_path / "nope.jsonl"), "--docs", str(ROOT / "seeds")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.jsonl does not exist" in err and "unexpected error" not in err
+    (tmp_path / "set.jsonl").write_text("", encoding="utf-8")
+    assert main(["eval", str(tmp_path / "set.jsonl"), "--docs", str(tmp_path / "missing")]) == 2
+    assert "--docs folder" in capsys.readouterr().err
+
+
+def test_a_busy_port_is_reported_before_the_chat_loads(tmp_path):
+    """`rag chat` checks the port before it loads the engine and Gradio: in a fresh process, neither is
+    imported by the time it says the port is taken."""
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        probe = ("import sys; from rag.cli import main; code = main(['chat', '--port', '%d', '--index-dir', %r]); "
+                 "print(sorted(m for m in ('gradio', 'chromadb', 'rag.engine') if m in sys.modules)); sys.exit(code)")
+        done = subprocess.run([sys.executable, "-c", probe % (port, str(tmp_path))], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and f"port {port} is already in use" in done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_piped_questions_each_get_their_own_line(seed_engine):
+    done = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "-i", "--index-dir", str(seed_engine.settings.index_dir)],
+                          cwd=ROOT, input="لماذا باكستان؟\n", capture_output=True, text=True, timeout=300)
+    lines = done.stdout.splitlines()
+    assert "» لماذا باكستان؟" in lines  # the question, as a terminal would have echoed it
+    answer = lines[lines.index("» لماذا باكستان؟") + 1]
+    assert answer.startswith("بحسب المستندات")  # the answer starts a line of its own

@@ -280,7 +280,7 @@ def _docs_tab(engine, demo: gr.Blocks) -> None:
             gr.Markdown(f"### {strings.DOCS_TABLE}", elem_id="sanad-docs-title")
             table = gr.HTML(elem_id="sanad-docs", js_on_load=None)
             with gr.Row(equal_height=True):
-                chosen = gr.Dropdown(label=strings.DOCS_CHOOSE, choices=[], scale=3)
+                chosen = gr.Dropdown(label=strings.DOCS_CHOOSE, choices=[], scale=3, elem_id="sanad-docs-remove")
                 remove = gr.Button(strings.DOCS_REMOVE, variant="stop", scale=1)
             with gr.Row():
                 rebuild = gr.Button(strings.DOCS_REBUILD)
