@@ -462,3 +462,19 @@ def test_a_reference_with_thousands_of_marks_marks_only_a_few_in_its_passage(pdf
     marks = tuple((start + i % 50, start + i % 50 + 1 + i % 3) for i in range(20_000)) + ((0, 1), (start, 10**9))
     html = _view(pdf_engine, "giant.pdf", start=start, end=start + len(GIANT), highlights=marks)
     assert 0 < html.count("<mark>") <= MAX_HIGHLIGHTS
+
+
+def test_a_long_name_uploaded_twice_is_kept_beside_the_first_under_a_shorter_one(tmp_path):
+    from ui.uploads import accept_uploads
+
+    name = ("تقرير-" * 40).encode()[:250].decode(errors="ignore") + ".txt"  # 254 of the 255 bytes a name may have
+    uploads = tmp_path / "uploads"
+    for n, text in enumerate(("The first report.", "The second report, not the first.")):
+        source = tmp_path / f"in{n}" / name
+        source.parent.mkdir()
+        source.write_text(text, encoding="utf-8")
+        placed = accept_uploads([str(source)], uploads, 1.0)
+        assert not placed.refused and len(placed.new) == 1, placed.notes
+    files = sorted(p for p in uploads.iterdir() if not p.name.startswith("."))
+    assert len(files) == 2 and any(p.name.endswith(" (2).txt") for p in files)
+    assert {p.read_text(encoding="utf-8") for p in files} == {"The first report.", "The second report, not the first."}

@@ -141,6 +141,16 @@ def _mark(path: Path) -> Path:
     return path.with_name(PENDING + hashlib.sha256(path.name.encode()).hexdigest()[:16])
 
 
+def _numbered(name: str, n: int) -> str:
+    """`notes.md`, then `notes (2).md`, …; a long stem is shortened to keep the name within the 255
+    bytes a file name may have (a 250-byte name uploaded twice failed with "OSError")."""
+    if n == 1:
+        return name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    tail = f" ({n}){suffix}"
+    return stem.encode()[:255 - len(tail.encode())].decode(errors="ignore") + tail
+
+
 def _place(data: bytes, folder: Path, name: str) -> Path:
     """Writes data under a temporary name, then links it to the first free name: link() never replaces
     an existing file, so two uploads of one name at once cannot overwrite each other either. The
@@ -149,17 +159,20 @@ def _place(data: bytes, folder: Path, name: str) -> Path:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        stem, suffix = Path(name).stem, Path(name).suffix
         for n in range(1, 10_000):
-            final = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
+            final = folder / _numbered(name, n)
             if os.path.lexists(final):
                 continue
-            _mark(final).write_text(json.dumps({"name": final.name, "pid": os.getpid()}), encoding="utf-8")
+            mark = _mark(final)
+            mark.write_text(json.dumps({"name": final.name, "pid": os.getpid()}), encoding="utf-8")
             try:
                 os.link(temporary, final)
                 return final
             except FileExistsError:  # taken since the look: its own upload marked it too
                 continue
+            except OSError:
+                mark.unlink(missing_ok=True)
+                raise
         raise OSError(f"no free name for {name} in {folder}")
     finally:
         os.unlink(temporary)
