@@ -55,7 +55,6 @@ class LLMAnswerer:
         reply: list[str] = []
         shown: set[str] = set()
         error: LLMError | None = None
-        astray = False
         started, first = time.perf_counter(), None
         pieces = self.model.answer(messages, until=self.deadline)
 
@@ -75,14 +74,12 @@ class LLMAnswerer:
         def enough() -> bool:
             """The prompt's sentence limit holds for what is shown; and a reply whose last claims were
             all rejected, with nothing shown yet, is going nowhere."""
-            nonlocal astray
             if len(shown) >= limit:
                 return True
             claims = [j.verdict for j in judged if j.verdict not in ("filler", "echo", "repeated")]
             recent = claims[-self.settings.llm_rejected_in_a_row:]
-            astray = not shown and len(recent) == self.settings.llm_rejected_in_a_row and all(
+            return not shown and len(recent) == self.settings.llm_rejected_in_a_row and all(
                 v in ("unsupported", "language") for v in recent)
-            return astray
 
         try:
             stopped = False
