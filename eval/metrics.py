@@ -77,6 +77,7 @@ class QuestionRow:
     closest: bool = False
     kind: str | None = None
     split: str | None = None
+    translation: str | None = None  # the question as the LLM translated it, when retrieval used it
 
     @property
     def first_relevant_rank(self) -> int | None:
@@ -101,6 +102,7 @@ class QuestionRow:
             "closest": self.closest,
             "kind": self.kind,
             "split": self.split,
+            "translated_question": self.translation,
             "verification": asdict(self.verification) if self.verification is not None else None,
             "answer": self.answer,
             "citations": [{**asdict(c), "quotes": list(c.quotes)} for c in self.citations],

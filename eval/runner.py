@@ -137,6 +137,7 @@ def score(item: Item, answer: Answer, hits: Sequence[Hit], latency_ms: float) ->
         support=answer.support,
         translingual=answer.translingual,
         verification=answer.verification,
+        translation=answer.translation,
         has_reader_gold=None if reader_gold is None else (
             not answer.abstained and contains_any(strip_markers(answer.text), reader_gold)),
         right=not answer.abstained and contains_any(strip_markers(answer.text), item.any_answer_forms),

@@ -126,3 +126,11 @@ def test_cli_json_shows_the_translated_question(seed_engine, double, capsys):
 ])
 def test_what_counts_as_a_translation(reply, expected):
     assert clean(reply) == expected
+
+
+def test_eval_rows_show_the_translated_question(seed_engine, double):
+    from eval.runner import Item, evaluate
+
+    item = Item(id="pk", question=QUESTION, answers=("حفظ السلام",), evidence=("حفظ السلام",))
+    row = evaluate(_engine(seed_engine, double), [item], "hybrid").rows[0]
+    assert row.translation == TRANSLATION and row.to_json()["translated_question"] == TRANSLATION
