@@ -244,9 +244,10 @@ def pdf_engine(tmp_path_factory):
     (folder / "giant.pdf").write_bytes(page_pdf([((0, 0, 20000, 20000), GIANT), ((0, 0, 595, 842), SECOND)]))
     (folder / "strip.pdf").write_bytes(page_pdf([((0, 0, 14400, 10), STRIP)]))
     (folder / "inside-out.pdf").write_bytes(page_pdf([((600, 800, -20, -30), "An inside out box of a page.")]))
+    (folder / "notes.txt").write_text("Plain notes have no pages at all.", encoding="utf-8")
     engine = Sanad(load_settings(index_dir=tmp_path_factory.mktemp("pdf-index")))
     report = engine.index([folder])
-    assert len(report.added) == 3, report
+    assert len(report.added) == 4, report
     return engine
 
 
@@ -311,6 +312,8 @@ def test_page_numbers_from_the_browser_are_checked(pdf_engine):
     assert "p. 2" in second and _image(second)[0].size == (952, 1348)  # A4 at the usual scale
     beyond = _view(pdf_engine, "giant.pdf", page=99)
     assert "p. 99" not in beyond and "p. " not in beyond.split("</p>")[0] and _image(beyond)[0].size == (2000, 2000)
+    notes = _view(pdf_engine, "notes.txt", page=3)
+    assert "p. 3" not in notes and "Plain notes" in notes
 
 
 # The chat's login behind a proxy (issue 21, item 3) ------------------------------------------------

@@ -44,7 +44,7 @@ def view(engine, encoded: str) -> str:
         return _notice(strings.VIEWER_CANNOT_OPEN.format(name=visible_name(reference.source), reason=reason))
     if reference.start is not None and not 0 <= reference.start < reference.end <= len(document.text):
         reference = Reference(reference.source)  # offsets from elsewhere: show the document from its start
-    if reference.page is not None and not 1 <= reference.page <= max(1, len(document.pages)):
+    if reference.page is not None and not 1 <= reference.page <= len(document.pages):  # a text file has none
         reference = replace(reference, page=None)
     # A citation quotes a few sentences of its passage. Other spans came from elsewhere, and every mark
     # is looked for in every piece of every line shown: 6,000 of them took 2.4 s, a megabyte of them minutes.
