@@ -117,6 +117,12 @@ def page_lines(textpage, page_height: float) -> list[Line]:
                        bool(char) and unicodedata.category(char) == "Mn", (left.value + right.value) / 2, i))
     if not glyphs:
         return []
+    # Chromium starts the run of a raised letter (one carrying a mark, as in آخذٌ or طويلاً, a
+    # fraction of a point up) with a space glyph at the origin of the run's first glyph: that space
+    # is inside a word, not between two (its word spaces sit at the next glyph's origin too, but on
+    # the baseline).
+    origins = {g[8]: g[0] for g in glyphs}
+    spaces = [(i, x, y, generated, abs(origins.get(i + 1, x + 1) - x) < 0.01) for i, x, y, generated in spaces]
     lines = []
     for part, column in _columns(_rows(glyphs)):
         line = _line(part, spaces)
@@ -251,14 +257,15 @@ def _lam_alef(tokens: list[list], glyphs: list[int]) -> list[list]:
         letters = sorted(c for c in chars if not unicodedata.combining(c))
         if end > k and len(letters) == 2 and letters[1] == "ل" and letters[0] in _ALEFS:
             marks = "".join(c for c in chars if unicodedata.combining(c))
-            out.append(["ل" + letters[0] + marks, tokens[k][1], tokens[k][2], min(t[3] for t in tokens[k:end + 1])])
+            out.append(["ل" + letters[0] + marks, tokens[k][1], tokens[k][2], min(t[3] for t in tokens[k:end + 1]),
+                        tokens[k][4], tokens[k][5]])
         else:
             out.extend(tokens[k:end + 1])
         k = end + 1
     return out
 
 
-def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Line | None:
+def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) -> Line | None:
     # Visual order, left to right. The characters of one ligature glyph share an origin, and PDFium
     # gives each a slice of the glyph's box in visual order, so the ink centre orders them too.
     # A combining mark drawn over its letter belongs to it; one that PDFium gives a slice of a
@@ -273,24 +280,29 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
     if not bases:
         return None
     # Gaps are measured between whole glyphs: the characters of a ligature share its box.
-    # A mark drawn beside its letter (Noto Naskh's tanween before an alef) shares the letter's origin
-    # but does not widen it: its ink would close the gap to the next word.
+    # Each glyph's box twice: with its marks' ink, and without. A mark drawn beside its letter
+    # (Noto Naskh's tanween before an alef) shares the letter's origin; its ink closes the gap to
+    # the next word, so a space the stream has there is judged on the letter alone. Where the stream
+    # has none, the ink decides (DejaVu's tanween of ضً drawn over the alef after it).
+    inked: dict[float, list[float]] = {}
     boxes: dict[float, list[float]] = {}
     for g in sorted(bases, key=lambda g: g[6]):
-        if g[6] and round(g[0] / (0.01 * g[2])) in boxes:
-            continue
-        box = boxes.setdefault(round(g[0] / (0.01 * g[2])), [g[3], g[4]])
+        key = round(g[0] / (0.01 * g[2]))
+        box = inked.setdefault(key, [g[3], g[4]])
         box[0], box[1] = min(box[0], g[3]), max(box[1], g[4])
-    tokens = [[g[5], *boxes[round(g[0] / (0.01 * g[2]))], g[8]] for g in bases]  # [text, left, right, stream index]
+        if g[6] and key in boxes:
+            continue
+        box = boxes.setdefault(key, [g[3], g[4]])
+        box[0], box[1] = min(box[0], g[3]), max(box[1], g[4])
+    # [text, left, right, stream index, inked left, inked right]
+    tokens = [[g[5], *boxes[round(g[0] / (0.01 * g[2]))], g[8], *inked[round(g[0] / (0.01 * g[2]))]] for g in bases]
     for mark in floating:
         nearest = min(range(len(bases)), key=lambda k: abs(bases[k][7] - mark[7]) + (1e9 if bases[k][6] else 0))
         tokens[nearest][0] += mark[5]
     tokens = _lam_alef(tokens, [round(g[0] / (0.01 * g[2])) for g in bases])
     size = statistics.median(g[2] for g in bases)
     baseline = statistics.median(g[1] for g in bases)
-    # Chromium also writes a space glyph where it starts a run for a raised letter (one carrying a
-    # mark, as in برسمٍ or عادةً, a fraction of a point up); only spaces on the line's baseline
-    # separate words.
+    # Only spaces on the line's baseline separate words, and not those that start a raised run.
     # Word spaces are read from the stream before the gaps. Where the stream has no space character
     # between two glyphs that follow each other but the advance leaves room for one, PDFium writes a
     # space of its own (it knows the font's space width): that one is a word space whatever the ink
@@ -300,12 +312,12 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
     # right-to-left line by an order of its own (Calabriae" (" as Calabriae "(" in the stream).
     # fpdf2 writes a line's final stop after the line's other words, so a stop with several spaces
     # between it and its neighbour in the stream is judged by the gap alone.
-    on_line = [(i, generated) for i, _, y, generated in spaces if abs(y - baseline) < 0.02 * size]
+    # A space at the origin of the next glyph in the stream, off the baseline, starts a raised run.
+    spaces = [(i, y, generated, run and abs(y - baseline) >= 0.01 * size) for i, _, y, generated, run in spaces]
+    on_line = [(i, generated) for i, y, generated, run in spaces if abs(y - baseline) < 0.02 * size and not run]
     separators = [i for i, _ in on_line]
     guessed = {i for i, generated in on_line if generated}
-    # A space Chromium writes to start a raised run (the run of a letter with a mark) lies off the
-    # baseline, inside a word: the glyphs it stands between are one word.
-    raised = sorted(i for i, _, y, _ in spaces if 0.02 * size <= abs(y - baseline) < 0.35 * size)
+    raised = sorted(i for i, y, _, run in spaces if run and abs(y - baseline) < 0.35 * size)
     mixed = any(_ARABIC.match(t[0]) for t in tokens)
     spaced: list[str] = []
     for k, token in enumerate(tokens):
@@ -322,12 +334,15 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool]]) -> Lin
             else:
                 least = SPACE_GAP
             separated = between and not apart and gap > least * size
+            gap = token[4] - previous[5]  # with the marks' ink from here on
             # (A stop drawn left of an Arabic word ends that word: fpdf2 leaves a gap before it.)
             boundary = (bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
                         and not (tokens[k - 1][0] in _STOPS and _ARABIC.match(token[0])))
             # Glyphs that follow each other in the stream with no space between, where PDFium saw
             # no room for one either, are one word unless far apart (Noto Naskh's ١١ leaves 0.31 em).
-            run = between == 0 and (hi - lo == 1 or bisect.bisect_left(raised, hi) > bisect.bisect_right(raised, lo))
+            run = between == 0 and (
+                (hi - lo == 1 and token[0][:1].isalnum() and previous[0][:1].isalnum())
+                or bisect.bisect_left(raised, hi) > bisect.bisect_right(raised, lo))
             widest = BOUNDARY_GAP if boundary else ADJACENT_GAP if run else WIDE_GAP
             if separated or gap > widest * size:
                 spaced.append(" ")
