@@ -362,6 +362,8 @@ def test_a_bilingual_conversation_lays_each_sentence_out_in_its_own_direction(br
     for paragraph in paragraphs:
         assert paragraph["direction"] == paragraph["wanted"], paragraph["text"]
         assert paragraph["scripts"] == 1, paragraph["text"]  # an Arabic and an English sentence never share a line box
+    if size == "desktop":
+        fit_conversation(page)  # the whole conversation in one picture
     shot(page, f"{size}-conversation")
     context.close()
 
