@@ -223,7 +223,8 @@ def _gutter(rows: list[list[tuple]]) -> float | None:
 def _drop_doubles(row: list[tuple]) -> list[tuple]:
     """A glyph drawn again over a ligature that already holds its characters goes. Chromium prints an
     alef with tanween after lam (رجلاً in Noto Naskh) twice: in the lam-alef ligature, and once more
-    (اً, raised a little) in a run of its own; readers that keep both read رجلااً."""
+    (اً, raised a little) in a run of its own; readers that keep both read رجلااً. Typst draws a
+    tanween over its alef as a glyph of its own that stands for both (اً twice)."""
     groups: dict[tuple[int, int], list[tuple]] = {}  # the characters of one glyph share its origin
     for g in row:
         groups.setdefault((round(g[0] / (0.01 * g[2])), round(g[1] / (0.01 * g[2]))), []).append(g)
@@ -235,7 +236,7 @@ def _drop_doubles(row: list[tuple]) -> list[tuple]:
         centre = sum(boxes[key]) / 2
         chars = sorted(g[5] for g in members)
         for other, holder in groups.items():
-            if (other != key and other not in dropped and len(holder) > len(members)
+            if (other != key and other not in dropped and len(holder) >= len(members)
                     and boxes[other][0] < centre < boxes[other][1]
                     and not (Counter(chars) - Counter(g[5] for g in holder))):
                 dropped.add(key)
