@@ -217,6 +217,13 @@ def docs_indexing(names: str) -> str:
     return f"Indexing {names}… · جارٍ فهرسة {names}…"
 
 
+def docs_removing(name: str) -> str:
+    return f"Removing {name}… · جارٍ حذف {name}…"
+
+
+DOCS_REBUILDING = "Rebuilding the index… · جارٍ إعادة بناء الفهرس…"
+
+
 def docs_indexed(name: str) -> str:
     return f"{name}: indexed · فُهرس الملف {name}"
 

@@ -496,13 +496,14 @@ def test_a_line_that_changes_language_is_cut_into_runs_of_one_direction():
 
 def test_the_upload_status_names_each_file(tmp_path):
     from rag import IndexReport
-    from ui.app import _report, _upload_started
+    from ui.app import _removing, _report, _upload_started
 
     report = IndexReport(added=["uploads/harbour.pdf"], unchanged=["uploads/keepers.docx"])
     lines = _report(report, ["bundle.zip: unsupported file type · نوع ملف غير مدعوم: bundle.zip"], refused=1, uploaded=True)
     assert lines[0].startswith("Added 1, updated 0, removed 0, unchanged 1, failed 1.")
     assert "harbour.pdf: indexed · فُهرس الملف harbour.pdf" in lines
     assert any(line.startswith("keepers.docx: already indexed") for line in lines)
+    assert BeautifulSoup(_removing("uploads/keepers.docx"), "html.parser").get_text() == "Removing keepers.docx…جارٍ حذف keepers.docx…"
     started = BeautifulSoup(_upload_started([str(tmp_path / "harbour.pdf"), str(tmp_path / "keepers.docx")]), "html.parser")
     assert [p.get_text() for p in started.select("p")] == ["Indexing harbour.pdf, keepers.docx…",
                                                           "جارٍ فهرسة harbour.pdf, keepers.docx…"]

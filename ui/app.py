@@ -173,6 +173,10 @@ def _upload_handler(engine):
     return upload
 
 
+def _removing(source: str | None) -> str:
+    return render.status([strings.docs_removing(Path(source).name)]) if source else ""
+
+
 def _indexed_paths(engine) -> set[str]:
     try:
         return {d.path for d in engine.documents()}
@@ -290,8 +294,12 @@ def _docs_tab(engine, demo: gr.Blocks) -> None:
     files.upload(_upload_started, files, status, queue=False, api_visibility="private").then(
         _upload_handler(engine), files, listing, api_name="upload", show_progress_on=status, **ENGINE).then(
         lambda: None, None, files, queue=False, api_visibility="private")
-    remove.click(_remove_handler(engine), chosen, listing, api_name="remove", show_progress_on=status, **ENGINE)
-    rebuild.click(_rebuild_handler(engine), None, listing, api_name="rebuild", show_progress_on=status, **ENGINE)
+    # Each action first says what it is doing, in place of what the last one said.
+    remove.click(_removing, chosen, status, queue=False, api_visibility="private").then(
+        _remove_handler(engine), chosen, listing, api_name="remove", show_progress_on=status, **ENGINE)
+    rebuild.click(lambda: render.status([strings.DOCS_REBUILDING]), None, status, queue=False,
+                  api_visibility="private").then(
+        _rebuild_handler(engine), None, listing, api_name="rebuild", show_progress_on=status, **ENGINE)
     gr.on([refresh.click, demo.load], _list_handler(engine), None, listing, api_name="documents",
           show_progress_on=status, **ENGINE)
 
