@@ -100,8 +100,12 @@ def search(library: Library, question: str, vector: np.ndarray, settings: Settin
     per_chunk = np.full(len(library.chunk_ids), -np.inf)
     np.maximum.at(per_chunk, library.sentence_chunk, sentence)
     ids = library.chunk_ids
-    scores = fuse([ids[c] for c in candidates], {ids[c]: float(passage[c]) for c in candidates},
-                  {ids[c]: float(per_chunk[c]) for c in candidates if np.isfinite(per_chunk[c])},
+    # As Retriever._lift: a passage in the other language gains the floors' gap.
+    language = detect_language(question)
+    lift = {c: settings.translingual_lift * (settings.abstain_below - settings.abstain_floor(language, library.languages[c]))
+            for c in candidates}
+    scores = fuse([ids[c] for c in candidates], {ids[c]: float(passage[c]) + lift[c] for c in candidates},
+                  {ids[c]: float(per_chunk[c]) + lift[c] for c in candidates if np.isfinite(per_chunk[c])},
                   {ids[c]: s for c, s in lexical.items()}, result.coverage, settings)
     ranked = np.array(sorted(candidates, key=lambda c: -scores[ids[c]])[:depth])
     top = ranked[: settings.top_k]

@@ -153,8 +153,9 @@ def _evidence(question: str, texts: list[str], units, hits: Sequence[Hit], passa
         near = [m for m in (n - 1, n + 1) if 0 <= m < len(texts) and passages[m] == passages[n]]
         beside[n] = max((overlap[m] for m in near), default=0.0)
         ordinal[n] = ordinal[n - 1] + 1 if n and passages[n - 1] == passages[n] else 0
-    # The first sentence after the title: the document's topical opening.
-    opening = np.array([hits[i].chunk.start == 0 for i, _, _ in units]) & (ordinal <= 1)
+    # The document's topical opening: the first sentence after its title, restating the title.
+    opening = np.array([hits[i].chunk.start == 0 and bool(set(tokenize(hits[i].chunk.heading)) & set(tokenize(texts[n])))
+                        for n, (i, _, _) in enumerate(units)]) & (ordinal <= 1)
     bare = opening & ((typed == 0) if kind is not None else (overlap == 0))
     return (settings.answer_type_weight * typed
             + settings.answer_term_weight * (overlap + 0.5 * beside)

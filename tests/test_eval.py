@@ -29,7 +29,9 @@ def check_run(run: dict, n: int) -> None:
     assert len(run["questions"]) == n
     for row in run["questions"]:
         assert ROW_KEYS <= row.keys()
-        assert row["abstained"] == (row["top_score"] is None)
+        # An abstention quotes nothing, unless it shows the closest passages (and says so).
+        assert row["abstained"] == (row["top_score"] is None) or row["abstained"] and row["closest"]
+        assert not row["closest"] or row["abstained"]
         rank = row["first_relevant_rank"]
         assert rank is None or 1 <= rank <= 10
 
