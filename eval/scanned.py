@@ -152,6 +152,45 @@ def words_read_back(source: str, text: str) -> float:
     return sum((wanted & got).values()) / max(1, sum(wanted.values()))
 
 
+def evidence_found(evidence: str, text: str, share: float = 0.8) -> bool:
+    """Whether the text holds at least `share` of the evidence sentence's words (each as often): a
+    scanned copy's sentence with a misread letter or comma is still that sentence."""
+    wanted = Counter(_WORD.findall(evidence))
+    return sum((wanted & Counter(_WORD.findall(text))).values()) >= share * sum(wanted.values())
+
+
+def fuzzy_hits(xquad_dir: Path, articles: int, work: Path, formats: list[str]) -> str:
+    """hit@1 and hit@5 of each format's index (built by eval.formats), relevance judged as the
+    formats table judges it (the evidence sentence whole) and by evidence_found: OCR misreads one
+    letter of a 30-word sentence and the strict check calls its passage irrelevant."""
+    from rag import Sanad, load_settings
+
+    from .formats import load_library
+    from .metrics import search_form
+    from .runner import _item
+
+    _, ar, en = load_library(xquad_dir, articles)
+    lines = ["| format | ar hit@1 strict / fuzzy | ar hit@5 fuzzy | en hit@1 strict / fuzzy | en hit@5 fuzzy |",
+             "|---|---:|---:|---:|---:|"]
+    for fmt in formats:
+        engine = Sanad(load_settings(index_dir=work / fmt / "index"))
+        cells = [fmt]
+        for rows in (ar, en):
+            strict, first, five = [], [], []
+            for item in map(_item, rows):
+                _, hits = engine.inspect(item.question, top_k=5)
+                texts = [search_form(h.chunk.text) for h in hits]
+                evidence = item.evidence_forms[0]
+                strict.append(bool(texts) and evidence in texts[0])
+                found = [evidence_found(evidence, t) for t in texts]
+                first.append(bool(found) and found[0])
+                five.append(any(found))
+            cells += [f"{np.mean(strict):.3f} / {np.mean(first):.3f}", f"{np.mean(five):.3f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+        print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
 def measure(library: list[Article], folder: Path) -> dict:
     """Words read back, seconds per page and peak memory for one scanned format, per language, every
     page read afresh (run in a process of its own, so the peaks are OCR's: this process and the
@@ -195,7 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=CACHE / "formats")
     parser.add_argument("--measure-one", help=argparse.SUPPRESS)  # the child process that measures a format
     parser.add_argument("--book", type=Path, help="only write the 50-page Arabic scan to this PDF")
+    parser.add_argument("--fuzzy", action="store_true",
+                        help="only hit@k of the formats' indexes (built by eval.formats), strict and fuzzy")
     args = parser.parse_args(argv)
+    if args.fuzzy:
+        print(fuzzy_hits(args.xquad_dir, args.articles, args.work, ["plain", *args.formats.split(",")]))
+        return 0
     if args.book:
         print(scanned_book(args.xquad_dir, args.book))
         return 0
