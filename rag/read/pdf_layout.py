@@ -307,8 +307,8 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
     # Word spaces are read from the stream before the gaps. Where the stream has no space character
     # between two glyphs that follow each other but the advance leaves room for one, PDFium writes a
     # space of its own (it knows the font's space width): that one is a word space whatever the ink
-    # gap (Noto Serif's "of the" leaves 0.14 em), unless a quote, bracket or digit in an Arabic line
-    # is beside it. The writers' own spaces need a visible gap as well: Chromium starts each run
+    # gap (Noto Serif's "of the" leaves 0.14 em), unless in an Arabic line a quote or bracket is beside
+    # it, or a stop beside a number. The writers' own spaces need a visible gap as well: Chromium starts each run
     # with one (Amiri's اً after أيض), and writes a space beside a bracket or quote in a
     # right-to-left line by an order of its own (Calabriae" (" as Calabriae "(" in the stream).
     # fpdf2 writes a line's final stop after the line's other words, so a stop with several spaces
@@ -329,7 +329,8 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
             first, last = bisect.bisect_right(separators, lo), bisect.bisect_left(separators, hi)
             between = last - first
             apart = between > 1 and (previous[0] in _STOPS or token[0] in _STOPS)
-            neutral = mixed and any(t[0][:1] in _QUOTES or _DIGIT.match(t[0]) for t in (token, previous))
+            neutral = mixed and (any(t[0][:1] in _QUOTES for t in (token, previous)) or (
+                {token[0], previous[0]} & _STOPS and any(_DIGIT.match(t[0]) for t in (token, previous))))
             if between == 1 and not neutral:
                 least = -SPACE_OVERLAP if separators[first] in guessed or not mixed else RUN_GAP
             else:
