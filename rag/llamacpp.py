@@ -46,6 +46,12 @@ class LlamaCppChat:
         _silence(llama_cpp)
         model = llama_cpp.Llama(model_path=str(path), n_ctx=settings.llm_context_window, verbose=False,
                                 n_threads=max(1, (os.cpu_count() or 2) // 2))
+        # A GGUF without a chat template (a pretrained model, such as Gemma 3 270M) gets llama-cpp's
+        # default, Llama 2's "[INST] <<SYS>>" format, which a Gemma model echoes back ("<<SYS>>" as a
+        # rewritten question); its own family's turns are what its tokenizer knows.
+        architecture = str(model.metadata.get("general.architecture", ""))
+        if "tokenizer.chat_template" not in model.metadata and architecture.startswith("gemma"):
+            model.chat_format = "gemma"
         return cls(model, max_tokens, settings.llm_temperature)
 
     def sized(self, max_tokens: int) -> "LlamaCppChat":
