@@ -43,6 +43,7 @@ MAX_PIXELS = 120_000_000  # an image that would decode to more is refused, not d
 LOW_CONFIDENCE = 60  # mean word confidence below which "ara" read a page that is not (only) Arabic
 ARABIC_PAGE = 0.9  # share of letters that are Arabic for a page read with "ara+eng" to be an Arabic one
 RUNNING_WORDS = 15  # a running header or footer is a line, not a paragraph
+MARGIN = 0.05  # of the page's height: the band at its top and bottom where running lines are printed
 CACHE_VERSION = "2"  # change it when what is cached (or how it is read) changes
 
 _ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
@@ -109,13 +110,12 @@ class OcrBlock:
 
     text: str
     kind: str
-    pages: list[tuple[int, int]]  # [(0-based page, 0)]
-    words: list[tuple[int, int, tuple[float, float, float, float]]]  # (start, end, box) in text
+    pages: list[tuple[int, int]]  # (0-based page, offset in text where that page's part begins)
+    words: list[tuple[int, int, tuple[float, float, float, float], int]]  # (start, end, box, 0-based page)
 
     def placed(self, at: int) -> list[WordBox]:
         """The words as WordBoxes, once the block's text starts at offset `at` of the document."""
-        page = self.pages[0][0] + 1
-        return [WordBox(at + start, at + end, page, *box) for start, end, box in self.words]
+        return [WordBox(at + start, at + end, page + 1, *box) for start, end, box, page in self.words]
 
 
 def page_blocks(page: Page, number: int) -> list[OcrBlock]:
@@ -129,10 +129,10 @@ def page_blocks(page: Page, number: int) -> list[OcrBlock]:
             start = len(text)
             if word.line_end and nxt is not None and _HYPHENATED.search(word.text) and nxt.text[:1].islower():
                 text += word.text[:-1]
-                words.append((start, len(text), word.box))
+                words.append((start, len(text), word.box, number))
                 continue
             text += word.text
-            words.append((start, len(text), word.box))
+            words.append((start, len(text), word.box, number))
             if nxt is not None:
                 text += " "
         if text:
@@ -209,7 +209,19 @@ def pdf_blocks(data: bytes, numbers: list[int], source: str, required: bool) -> 
         with PDFIUM_LOCK:
             document.close()
     _strip_running(pages)
-    return [block for number, page in zip(numbers, pages) for block in page_blocks(page, number)]
+    blocks: list[OcrBlock] = []
+    for number, page in zip(numbers, pages):
+        here = page_blocks(page, number)
+        last = blocks[-1] if blocks else None
+        if (last is not None and here and last.pages[-1][0] == number - 1 and last.kind == here[0].kind == "paragraph"
+                and not _SENTENCE_END.search(last.text)):
+            # The paragraph runs on over the page break (a sentence cut in two is found by neither half).
+            first, offset = here.pop(0), len(last.text) + 1
+            last.text += " " + first.text
+            last.pages.append((number, offset))
+            last.words += [(start + offset, end + offset, box, page) for start, end, box, page in first.words]
+        blocks += here
+    return blocks
 
 
 def _strip_running(pages: list[Page]) -> None:
@@ -223,9 +235,18 @@ def _strip_running(pages: list[Page]) -> None:
         ends = page.paragraphs[:1] + page.paragraphs[-1:] if len(page.paragraphs) > 1 else []
         return [p for p in ends if len(p.words) <= RUNNING_WORDS]
 
+    def margin(paragraph: Paragraph) -> str:
+        """"top" or "bottom" for a line in the page's outer MARGIN (where printers put running lines)."""
+        if all(w.box[1] + w.box[3] < MARGIN for w in paragraph.words):
+            return "top"
+        return "bottom" if all(w.box[1] > 1 - MARGIN for w in paragraph.words) else ""
+
     seen = Counter(key(p) for page in pages for p in edges(page))
+    # OCR garbles a running line differently page by page (a file address read as Arabic): a line in
+    # the same outer margin of two or more pages is one too.
+    margins = Counter(margin(p) for page in pages for p in edges(page))
     for page in pages:
-        running = [p for p in edges(page) if seen[key(p)] > 1]
+        running = [p for p in edges(page) if seen[key(p)] > 1 or (margin(p) and margins[margin(p)] > 1)]
         page.paragraphs = [p for p in page.paragraphs if not any(p is r for r in running)]
 
 
