@@ -8,7 +8,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from . import prompts, strings
+from . import strings
 from .cues import holds, question_type
 from .lexical import is_word_list, tokenize
 from .prompts import defuse_markers
