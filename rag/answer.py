@@ -163,9 +163,6 @@ def _evidence(question: str, texts: list[str], units, hits: Sequence[Hit], passa
             - settings.opening_penalty * bare), overlap
 
 
-# Sentence vectors this similar across languages, each the other's nearest: a sentence and its
-# translation (the seed article and its English translation: pairs 0.855-0.903, the nearest
-# other sentence 0.80-0.842).
 def _untitled(text: str, heading: str) -> str:
     """The text with the heading's capitalised words lowered, so they do not read as names."""
     for word in set(re.findall(r"[A-Z][a-z]+", heading)):
@@ -173,6 +170,9 @@ def _untitled(text: str, heading: str) -> str:
     return text
 
 
+# Sentence vectors this similar across languages, each the other's nearest: a sentence and its
+# translation (the seed article and its English translation: pairs 0.855-0.903, the nearest
+# other sentence 0.80-0.842).
 TRANSLATION_AT = 0.87
 
 

@@ -46,7 +46,7 @@ _AR_PERSON = re.compile(r"(?:^|\s)[وب]?(?:ال)?(?:دكتور|دكتوره|م�
 _PLACE = re.compile(r"\b(?:in|at|from|near|to) (?:the )?[A-Z][a-z]+")
 _AR_PLACE = re.compile(r"(?:^|\s)(?:في|قرب|من|الي|شمال|جنوب|شرق|غرب)\s+(?:ال)?\w+|(?:مدينه|قريه|شارع|واحه|حي|ميناء|جامعه|مزرعه)")
 _CAUSE = re.compile(r"\b(?:because|due to|owing to|as a result|caused|so that|since|after|thanks to|led to|therefore)\b")
-_AR_CAUSE = re.compile(r"(?:^|\s)[وف]?(?:لان|لانه|لانها|بسبب|نظرا|اثر|بعد ان|لذلك|ولهذا|لهذا|مما|بفضل|لكي|كي)(?=\s|[،,]|$)")
+_AR_CAUSE = re.compile(r"(?:^|\s)[وف]?(?:لان|لانه|لانها|بسبب|نظرا|اثر|بعد ان|لذلك|ولهذا|لهذا|مما|بفضل|لكي|كي|كون|كونه|كونها|اذ|حيث ان|حيث انه|حيث انها)(?=\s|[،,]|$)")
 
 
 def question_type(question: str) -> str | None:
