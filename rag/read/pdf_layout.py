@@ -50,7 +50,7 @@ SPACE_OVERLAP = 0.1  # kerning may pull a word's first glyph over the space befo
 SPACE_GAP = 0.2
 ADJACENT_GAP = 0.6
 RUN_GAP = 0.08  # the ink gap where Chromium starts a right-to-left run with a space: none
-WIDE_GAP = 0.3
+WIDE_GAP = 0.25
 BOUNDARY_GAP = 0.2  # the same where Arabic meets a bracket, digit or Latin letter: no letter's shape widens it
 PARAGRAPH_GAP = 1.35  # a baseline step this many times the usual line step starts a paragraph
 GUTTER = 1.5  # a gap this many times the type size, in the same place on most lines, parts columns
@@ -341,11 +341,14 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
             boundary = (bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
                         and not (tokens[k - 1][0] in _STOPS and _ARABIC.match(token[0])))
             # Glyphs that follow each other in the stream with no space between, where PDFium saw
-            # no room for one either, are one word unless far apart (Noto Naskh's ١١ leaves 0.31 em).
+            # no room for one either, are one word unless far apart (Noto Naskh's ١١ leaves 0.31 em);
+            # so are a number's digits and separators (fpdf2's 711.988).
             run = between == 0 and (
                 (hi - lo == 1 and token[0][:1].isalnum() and previous[0][:1].isalnum())
                 or bisect.bisect_left(raised, hi) > bisect.bisect_right(raised, lo))
-            widest = BOUNDARY_GAP if boundary else ADJACENT_GAP if run else WIDE_GAP
+            pair = (previous[0], token[0])
+            numeric = all(_DIGIT.match(t) or t in _NUMBER_SEPARATORS for t in pair) and any(map(_DIGIT.match, pair))
+            widest = BOUNDARY_GAP if boundary else ADJACENT_GAP if run or numeric else WIDE_GAP
             if separated or gap > widest * size:
                 spaced.append(" ")
         if token[0]:
