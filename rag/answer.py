@@ -9,7 +9,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 import numpy as np
 
 from . import strings
-from .cues import holds, question_type
+from .cues import SPECIFIC, holds, question_type
 from .lexical import is_word_list, tokenize
 from .prompts import defuse_markers
 from .settings import Settings
@@ -61,7 +61,8 @@ class ExtractiveAnswerer:
         best = int(np.argmax(margin))
         support, translingual = round(float(similarity[best]), 4), languages[best] != language
         passages = np.array([i for i, _, _ in units])
-        evidence, overlap = _evidence(question, texts, units, hits, passages, settings)
+        kind = question_type(question)
+        evidence, overlap, typed = _evidence(question, kind, texts, units, hits, passages, settings)
         relevance = margin + evidence
         # The question's own terms in a sentence are evidence the embedder's similarity misses:
         # natural questions a hair under the floor with their terms in the sentence are answered.
@@ -81,12 +82,15 @@ class ExtractiveAnswerer:
             # mostly say the same again).
             lead_language = languages[int(np.argmax(relevance))]
             relevance[[lang != lead_language for lang in languages]] = -np.inf
-        if decided < 0:
+        # A price, a speed or an age asked for and the sentence that would lead the answer holds none
+        # (any number does not do): the library is on the question's topic but does not say.
+        unsaid = kind in SPECIFIC and not typed[int(np.argmax(relevance))]
+        if decided < 0 or unsaid:
             # Closest passages only for a near miss on the library's own topic: the passage shares a
             # term with the question (across languages only a name or a number can be shared); an
             # off-topic question gets a plain refusal.
             on_topic = bool(set(tokenize(question)) & set(tokenize(hits[passages[best]].chunk.text)))
-            if not on_topic or decided < -settings.closest_within:
+            if decided < 0 and (not on_topic or decided < -settings.closest_within):
                 return replace(_abstain(question, language), support=support, translingual=translingual)
             chosen = _mmr(relevance, vectors, passages, settings.answer_sentences, settings.mmr_lambda,
                           settings.cite_other_within)
@@ -130,15 +134,14 @@ def _mmr(relevance: np.ndarray, vectors: np.ndarray, passages: np.ndarray, count
     return chosen
 
 
-def _evidence(question: str, texts: list[str], units, hits: Sequence[Hit], passages: np.ndarray,
-              settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+def _evidence(question: str, kind: str | None, texts: list[str], units, hits: Sequence[Hit], passages: np.ndarray,
+              settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What, beyond similarity, says a sentence answers: the kind of fact asked for, the question's
     content terms in it (and, at half weight, in the sentences beside it), its passage's rank; a
     document's opening sentence that holds neither loses (it wins on topic alone). Terms of the
     document's title are the topic, not evidence: "how many trees burned in the Irbid garden?"
     is answered by the sentence about the fire, not the one that names the garden. Also returns
-    each sentence's share of the question's (non-title) terms."""
-    kind = question_type(question)
+    each sentence's share of the question's (non-title) terms, and whether it holds the kind of fact asked."""
     # The title's own names ("The Harwick Salt Marsh Railway") are not the person or place asked for.
     typed = np.array([holds(kind, _untitled(t, hits[passages[n]].chunk.heading)) for n, t in enumerate(texts)],
                      dtype=float)
@@ -160,7 +163,7 @@ def _evidence(question: str, texts: list[str], units, hits: Sequence[Hit], passa
     return (settings.answer_type_weight * typed
             + settings.answer_term_weight * (overlap + 0.5 * beside)
             - settings.answer_rank_weight * passages
-            - settings.opening_penalty * bare), overlap
+            - settings.opening_penalty * bare), overlap, typed.astype(bool)
 
 
 def _untitled(text: str, heading: str) -> str:

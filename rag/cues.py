@@ -13,6 +13,11 @@ import re
 from .text import normalize
 
 WHO, WHEN, NUMBER, WHERE, WHY = "who", "when", "number", "where", "why"
+# Numbers of one kind: a price is answered by an amount of money, a speed by a speed, an age by an
+# age. Any number does not do: "how much does a consultation cost?" over a clinic's page that gives
+# only its patient count has no answer, and the sentence with the count must not pass for one.
+PRICE, SPEED, AGE = "price", "speed", "age"
+SPECIFIC = frozenset({PRICE, SPEED, AGE})
 
 # Question words, matched on normalised text (أ/إ/آ -> ا, ى -> ي, ة -> ه, tashkeel gone).
 _QUESTION = (
@@ -25,6 +30,20 @@ _QUESTION = (
     (WHO, re.compile(r"\b(?:who|whom|whose)\b|^\s*(?:من|ومن)\s(?!اين)|(?:^|\s)(?:من هو|من هي|من هم)(?:\s|[؟?]|$)")),
 )
 
+# Checked when the question asks for a number or for nothing the cues above know ("what is the price of ...").
+_SPECIFIC_QUESTION = (
+    (AGE, re.compile(r"\b(?:how old|what age|at what age)\b|(?:^|\s)(?:كم|ما)\s(?:كان |يبلغ |كانت |تبلغ )?عمر")),
+    (SPEED, re.compile(r"\b(?:how fast|what speed|top speed|speed)\b|(?:^|\s)سرعه(?=\s|[؟?]|$)")),
+    (PRICE, re.compile(r"\b(?:cost|costs|price|prices|priced|fee|fees|fare|fares|budget|how much money|paid|pay|charge|charges)\b"
+                       r"|(?:^|\s)(?:ثمن|سعر|اسعار|ميزانيه|تكلفه|كلفه|رسوم|يكلف|تكلف|اجر|راتب)(?=\s|[؟?]|$)")),
+)
+_COUNT = re.compile(r"\bhow many\b|(?:^|\s)(?:كم مره|كم عدد|ما عدد)(?=\s|[؟?]|$)")
+_CURRENCY = re.compile(r"[£$€]|\b(?:pounds?|pence|dollars?|euros?|dinars?|shekels?|riyals?|dirhams?)\b"
+                       r"|(?:دينار|دنانير|شيكل|جنيه|دولار|ريال|درهم|ليره|قرش|فلس)")
+_SPEED = re.compile(r"\b(?:km/h|kph|mph|rpm|knots|(?:miles|kilometres|kilometers|metres|meters|revolutions|rotations) "
+                    r"(?:an|per|a) (?:hour|minute|second))\b|كم/س|\w+ (?:في|بال)(?:ساعه|الساعه|الدقيقه|الثانيه)")
+_AGE = re.compile(r"\b(?:years? old|year-old|aged \d+|aged [a-z]+|at the age of|at age|age of \d+|at \d+ years)\b"
+                  r"|(?:^|\s)(?:عن عمر|في سن|بعمر|عمره|عمرها|من العمر|في عمر)(?=\s|[،,.]|$)")
 _DIGITS = re.compile(r"\d")
 _NUMBER_WORDS = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|"
@@ -52,10 +71,11 @@ _AR_CAUSE = re.compile(r"(?:^|\s)[وف]?(?:لان|لانه|لانها|بسبب|�
 def question_type(question: str) -> str | None:
     """The kind of fact the question asks for, or None (what, how, yes/no: no cue helps)."""
     text = normalize(question).lower().strip()
-    for kind, pattern in _QUESTION:
-        if pattern.search(text):
-            return kind
-    return None
+    asked = next((kind for kind, pattern in _QUESTION if pattern.search(text)), None)
+    # "How many times more did they pay?" asks for a count, not a price.
+    if asked in (NUMBER, None) and not _COUNT.search(text):
+        return next((kind for kind, pattern in _SPECIFIC_QUESTION if pattern.search(text)), asked)
+    return asked
 
 
 def holds(kind: str | None, sentence: str) -> bool:
@@ -64,6 +84,12 @@ def holds(kind: str | None, sentence: str) -> bool:
         return False
     folded = normalize(sentence)
     lowered = folded.lower()
+    if kind == PRICE:
+        return bool(_CURRENCY.search(lowered))
+    if kind == SPEED:
+        return bool(_SPEED.search(lowered))
+    if kind == AGE:
+        return bool(_AGE.search(lowered))
     if kind == NUMBER:
         return bool(_DIGITS.search(folded) or _NUMBER_WORDS.search(lowered) or _MONEY.search(lowered))
     if kind == WHEN:

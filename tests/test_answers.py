@@ -134,17 +134,26 @@ def test_bracketed_numbers_in_a_document_are_not_citation_markers(fresh_engine, 
 # --- issue 18: the sentence that answers; abstention that fits natural questions -----------------
 
 def test_answer_type_cues_read_both_languages():
-    from rag.cues import NUMBER, WHEN, WHO, WHY, holds, question_type
+    from rag.cues import AGE, NUMBER, PRICE, SPEED, WHEN, WHO, WHY, holds, question_type
 
     assert question_type("Who paid for the construction of the railway?") == WHO
     assert question_type("مَن أسس المكتبة؟") == WHO and question_type("من أين يشترون الطحين؟") != WHO
     assert question_type("When did it open?") == WHEN and question_type("في أي شهر يتوقف الصيد؟") == WHEN
-    assert question_type("كم نخلة في الواحة؟") == NUMBER and question_type("How much does it cost?") == NUMBER
+    assert question_type("كم نخلة في الواحة؟") == NUMBER and question_type("How much does it cost?") == PRICE
     assert question_type("لماذا قلّ السمك؟") == WHY and question_type("ما أقدم قطعة فيه؟") is None
     assert holds(NUMBER, "تضم المكتبة اليوم نحو ٢٢ ألف كتاب") and holds(NUMBER, "يبلغ عدد أعضائها مئتين وأربعين صياداً")
     assert holds(WHEN, "تأسست المكتبة عام ١٩٨٧") and not holds(WHEN, "تعمل على رقمنة المخطوطات القديمة")
     assert holds(WHY, "لأن المبنى القديم لم يُرمَّم منذ عقود") and holds(WHY, "because the old bridge is narrow")
     assert holds(WHO, "The project was led by the historian Margaret Ellory.") and not holds(WHO, "the trains run daily.")
+    # A price, a speed, an age: any number does not do.
+    assert question_type("كم ثمن رغيف الجاودار؟") == PRICE and question_type("What is the festival's budget?") == PRICE
+    assert question_type("How many times more did they pay for oil?") == NUMBER  # a count, not a price
+    assert question_type("How fast can the railcars go?") == SPEED and question_type("كم كان عمر الطبيب عندما تقاعد؟") == AGE
+    assert question_type("Who paid for the bridge?") == WHO
+    assert holds(PRICE, "costs £9.50 for adults") and holds(PRICE, "قرابة مليوني جنيه مصري")
+    assert not holds(PRICE, "وتقتطع التعاونية خمسة في المئة من ثمن كل صفقة") and not holds(PRICE, "it carried 310,000 passengers")
+    assert holds(SPEED, "up to 3600 revolutions per minute") and holds(AGE, "in Super Bowl XXXIII at age 38")
+    assert holds(AGE, "في السوبر بول 33 في عمر 38") and not holds(AGE, "It was built in 1923.")
 
 
 RAILWAY = """The Harwick Salt Marsh Railway
@@ -172,6 +181,27 @@ def test_the_opening_sentence_does_not_win_for_being_topical(fresh_engine, tmp_p
                            ("Who paid for the construction of the railway?", "salt merchants")]:
         answer = brief.ask(question)
         assert fact in answer.text and "46-kilometre" not in answer.text, (question, answer.text)
+
+
+def test_a_price_the_library_does_not_give_gets_the_closest_passages(fresh_engine, tmp_path):
+    from rag.strings import CLOSEST_LEAD
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "harwick.txt").write_text(RAILWAY, encoding="utf-8")
+    fresh_engine.index([tmp_path / "docs"])
+    # On the library's topic, but it gives no fare and no speed: its numbers are years and passengers.
+    for question in ("How much does a ticket on the Harwick railway cost?", "How fast do the Harwick trains go?"):
+        answer = fresh_engine.ask(question)
+        assert answer.abstained and answer.closest and answer.citations, (question, answer.text)
+        assert answer.text.startswith(CLOSEST_LEAD["en"])
+    assert not fresh_engine.ask("How many passengers did the Harwick railway carry in 2023?").abstained
+    # Once the library states the fare, the same question is answered with it.
+    (tmp_path / "docs" / "fares.txt").write_text(
+        "Harwick Salt Marsh Railway fares\n\nA return ticket on the Harwick railway costs £7.40 for adults, "
+        "and children under five travel free.\n", encoding="utf-8")
+    fresh_engine.index([tmp_path / "docs"])
+    answer = fresh_engine.ask("How much does a ticket on the Harwick railway cost?")
+    assert not answer.abstained and "£7.40" in answer.text, answer.text
 
 
 def test_a_question_a_hair_under_the_floor_is_answered(seed_engine):
