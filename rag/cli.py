@@ -253,6 +253,10 @@ def _print_answer(answer, shown: str = "") -> None:
     """`shown`: the start of the answer, already printed while it streamed."""
     rest = answer.text[len(shown):] if answer.text.startswith(shown) else "\n" + answer.text
     print(reveal(rest))
+    if answer.translation:
+        from . import strings
+
+        print("  " + reveal(strings.SEARCHED_AS[answer.language].format(translation=answer.translation)))
     for c in answer.citations:
         # Text from documents and their names never reaches the terminal raw: an escape sequence in a
         # file would drive it, a bidi override would disguise a name.

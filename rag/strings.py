@@ -345,6 +345,4 @@ LLM_INCOMPLETE: dict[Language, str] = {
 }
 
 
-# Restored by the UI helper at 17:10 UTC after it truncated this file by mistake: the lines above
-# (LLM_REASONS deadline/too_long, SEARCHED_AS) are as they were.
 

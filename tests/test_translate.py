@@ -113,6 +113,16 @@ def test_cli_json_shows_the_translated_question(seed_engine, double, capsys):
     assert json.loads(capsys.readouterr().out)["translated_question"] == TRANSLATION
 
 
+def test_the_chat_and_the_cli_show_what_the_question_was_searched_as(seed_engine, double, capsys):
+    from ui import render
+
+    assert rag_main(["ask", QUESTION, "--index-dir", str(seed_engine.settings.index_dir),
+                     "--llm", "openai:scripted", "--llm-base-url", f"http://127.0.0.1:{double.port}/v1"]) == 0
+    assert f"Also searched as: {TRANSLATION}" in capsys.readouterr().out
+    html = render.answer(_engine(seed_engine, double).ask(QUESTION))
+    assert f'class="sanad-searched-as">Also searched as: {TRANSLATION}</p>' in html
+
+
 @pytest.mark.parametrize("reply, expected", [
     ("ما حجم القوة؟", "ما حجم القوة؟"),
     ('Translation: "How large is the force?"\nNote: literal.', "How large is the force?"),

@@ -44,7 +44,15 @@ def partial_answer(text: str) -> str:
 
 
 def answer(result: Answer) -> str:
-    return _cite_links(_paragraphs(result.text), result) + sources(result)
+    return _cite_links(_paragraphs(result.text), result) + searched_as(result) + sources(result)
+
+
+def searched_as(result: Answer) -> str:
+    """The question as the LLM translated it for the search, when that search was used: small, under the answer."""
+    if not result.translation:
+        return ""
+    line = strings.SEARCHED_AS[result.language].format(translation=result.translation)
+    return f'<p dir="auto" class="sanad-searched-as">{_inline(line)}</p>'
 
 
 def notice(text: str) -> str:
