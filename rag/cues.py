@@ -41,7 +41,7 @@ _COUNT = re.compile(r"\bhow many\b|(?:^|\s)(?:كم مره|كم عدد|ما عد�
 _CURRENCY = re.compile(r"[£$€]|\b(?:pounds?|pence|dollars?|euros?|dinars?|shekels?|riyals?|dirhams?)\b"
                        r"|(?:دينار|دنانير|شيكل|جنيه|دولار|ريال|درهم|ليره|قرش|فلس)")
 _SPEED = re.compile(r"\b(?:km/h|kph|mph|rpm|knots|(?:miles|kilometres|kilometers|metres|meters|revolutions|rotations) "
-                    r"(?:an|per|a) (?:hour|minute|second))\b|كم/س|\w+ (?:في|بال)(?:ساعه|الساعه|الدقيقه|الثانيه)")
+                    r"(?:an|per|a) (?:hour|minute|second))\b|كم/س|(?:كيلومتر|ميل|متر|دوره|دورات|عقده)\w* (?:في ال|بال)(?:ساعه|دقيقه|ثانيه)(?=\s|[،,.)]|$)")
 _AGE = re.compile(r"\b(?:years? old|year-old|aged \d+|aged [a-z]+|at the age of|at age|age of \d+|at \d+ years)\b"
                   r"|(?:^|\s)(?:عن عمر|في سن|بعمر|عمره|عمرها|من العمر|في عمر)(?=\s|[،,.]|$)")
 _DIGITS = re.compile(r"\d")

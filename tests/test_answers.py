@@ -153,6 +153,7 @@ def test_answer_type_cues_read_both_languages():
     assert holds(PRICE, "costs £9.50 for adults") and holds(PRICE, "قرابة مليوني جنيه مصري")
     assert not holds(PRICE, "وتقتطع التعاونية خمسة في المئة من ثمن كل صفقة") and not holds(PRICE, "it carried 310,000 passengers")
     assert holds(SPEED, "up to 3600 revolutions per minute") and holds(AGE, "in Super Bowl XXXIII at age 38")
+    assert holds(SPEED, "السرعات النموذجية هي 3600 دورة في الدقيقة") and holds(SPEED, "بسرعة ١٢٠ كيلومتراً في الساعة")
     assert holds(AGE, "في السوبر بول 33 في عمر 38") and not holds(AGE, "It was built in 1923.")
 
 
