@@ -25,8 +25,8 @@ _QUESTION = (
     (WHERE, re.compile(r"\bwhere\b|(?:^|\s)(?:اين|من اين|الي اين)(?:\s|[؟?]|$)")),
     (WHEN, re.compile(r"\b(?:when|what year|which year|what date|which month|what month|which day|what day|what time|since when)\b"
                       r"|(?:^|\s)(?:متي|في اي (?:عام|سنه|شهر|يوم)|اي يوم|اي شهر|منذ متي)(?:\s|[؟?]|$)")),
-    (NUMBER, re.compile(r"\b(?:how (?:many|much|long|old|far|big)|what (?:does|did) it cost|what is the (?:price|cost|budget)|"
-                        r"number of|what cut|budget)\b|(?:^|\s)(?:كم|ما عدد|ما ثمن|ما سعر|ما ميزانيه)(?:\s|[؟?]|$)")),
+    (NUMBER, re.compile(r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|wide|deep|heavy)|what size|what (?:does|did) it cost|what is the (?:price|cost|budget)|"
+                        r"number of|what cut|budget)\b|(?:^|\s)(?:كم|ما عدد|ما ثمن|ما سعر|ما ميزانيه|ما حجم|ما طول|ما مساحه)(?:\s|[؟?]|$)")),
     (WHO, re.compile(r"\b(?:who|whom|whose)\b|^\s*(?:من|ومن)\s(?!اين)|(?:^|\s)(?:من هو|من هي|من هم)(?:\s|[؟?]|$)")),
 )
 
