@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from .formats import Article
+
 FONT_FILES = {
     "Noto Naskh Arabic": "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
     "Noto Sans Arabic": "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
@@ -39,13 +41,6 @@ LATIN_FONTS = ("Noto Serif", "Noto Sans", "DejaVu Sans", "Amiri")
 SOFFICE = "soffice"
 
 
-@dataclass(frozen=True)
-class Doc:
-    """One article to print: a title and paragraphs in one language."""
-    slug: str
-    title: str
-    language: str
-    paragraphs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -89,7 +84,7 @@ def _font(producer: Producer, language: str) -> str:
 
 # --- writers ---------------------------------------------------------------------------------------
 
-def _html(doc: Doc, producer: Producer) -> str:
+def _html(doc: Article, producer: Producer) -> str:
     rtl = doc.language == "ar"
     columns = "column-count:2;column-gap:1cm;" if producer.kind == "columns" else ""
     style = (f"body{{font-family:'{_font(producer, doc.language)}';font-size:{producer.size}pt;line-height:1.45;"
@@ -100,7 +95,7 @@ def _html(doc: Doc, producer: Producer) -> str:
             f"<h1>{html.escape(doc.title)}</h1><main>{body}</main></body></html>")
 
 
-def print_chromium(jobs: Sequence[tuple[Doc, Producer, Path]]) -> None:
+def print_chromium(jobs: Sequence[tuple[Article, Producer, Path]]) -> None:
     """All Chromium PDFs through one browser (Playwright driving Debian's chromium): printing is
     ~0.3 s a page that way, against ~1.5 s for a fresh `chromium --print-to-pdf` each."""
     if not jobs:
@@ -121,7 +116,7 @@ def print_chromium(jobs: Sequence[tuple[Doc, Producer, Path]]) -> None:
             browser.close()
 
 
-def write_docx(doc: Doc, producer: Producer, out: Path) -> Path:
+def write_docx(doc: Article, producer: Producer, out: Path) -> Path:
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
@@ -150,7 +145,7 @@ def write_docx(doc: Doc, producer: Producer, out: Path) -> Path:
     return out
 
 
-def write_odt(doc: Doc, producer: Producer, out: Path) -> Path:
+def write_odt(doc: Article, producer: Producer, out: Path) -> Path:
     from odf.opendocument import OpenDocumentText
     from odf.style import ParagraphProperties, Style, TextProperties
     from odf.text import H, P
@@ -188,7 +183,7 @@ def convert_libreoffice(sources: Sequence[Path], folder: Path) -> None:
                         "--outdir", str(folder), *map(str, sources)], check=True, capture_output=True, timeout=600)
 
 
-def write_fpdf2(doc: Doc, producer: Producer, out: Path) -> Path:
+def write_fpdf2(doc: Article, producer: Producer, out: Path) -> Path:
     """fpdf2 with HarfBuzz shaping, as its documentation writes Arabic; page number in the footer."""
     from fpdf import FPDF
 
@@ -224,7 +219,7 @@ def _typst_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_typst(doc: Doc, producer: Producer, out: Path) -> Path:
+def write_typst(doc: Article, producer: Producer, out: Path) -> Path:
     import typst
 
     rtl = doc.language == "ar"
@@ -246,11 +241,11 @@ def write_typst(doc: Doc, producer: Producer, out: Path) -> Path:
     return out
 
 
-def render(docs: Sequence[Doc], producers: Sequence[Producer], folder: Path) -> dict[tuple[str, str], Path]:
+def render(docs: Sequence[Article], producers: Sequence[Producer], folder: Path) -> dict[tuple[str, str], Path]:
     """Each producer's PDF of each doc under folder/<producer>/, kept when already there.
     Returns {(producer name, doc file stem): pdf}."""
     out: dict[tuple[str, str], Path] = {}
-    chromium: list[tuple[Doc, Producer, Path]] = []
+    chromium: list[tuple[Article, Producer, Path]] = []
     office: list[tuple[Path, Path]] = []
     for producer in producers:
         place = folder / re.sub(r"[^A-Za-z0-9]+", "-", producer.name).strip("-")
@@ -321,7 +316,7 @@ class Score:
     missed: list[str]  # evidence sentences not read verbatim (for looking at)
 
 
-def measure(docs: Sequence[Doc], evidence: dict[str, list[str]], producers: Sequence[Producer], folder: Path,
+def measure(docs: Sequence[Article], evidence: dict[str, list[str]], producers: Sequence[Producer], folder: Path,
             read: Callable[[Path], str] = reader_text) -> list[Score]:
     """Words and evidence of each producer in each language. `evidence` maps a language to the
     evidence sentences of its questions, looked for in all of that language's documents."""
@@ -357,7 +352,7 @@ def table(scores: Sequence[Score]) -> str:
     return "\n".join(lines)
 
 
-def docs_from_xquad(xquad_dir: Path, articles: int, paragraphs: int) -> tuple[list[Doc], dict[str, list[str]]]:
+def docs_from_xquad(xquad_dir: Path, articles: int, paragraphs: int) -> tuple[list[Article], dict[str, list[str]]]:
     """The first `paragraphs` paragraphs of the first `articles` XQuAD articles in both languages, and
     the evidence sentences of their questions by language."""
     from .formats import ARABIC_TITLES
@@ -370,7 +365,7 @@ def docs_from_xquad(xquad_dir: Path, articles: int, paragraphs: int) -> tuple[li
             title = (ARABIC_TITLES.get(article["title"], article["title"].replace("_", " ")) if language == "ar"
                      else article["title"].replace("_", " "))
             chosen = article["paragraphs"][:paragraphs]
-            docs.append(Doc(slug, title, language, tuple(p["context"].strip() for p in chosen)))
+            docs.append(Article(slug, title, language, tuple(p["context"].strip() for p in chosen)))
             evidence.setdefault(language, []).extend(_evidence(p["context"], qa) for p in chosen for qa in p["qas"])
     return docs, evidence
 

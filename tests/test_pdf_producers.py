@@ -10,7 +10,8 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from eval.pdf_producers import Doc, Producer, folded, measure, print_chromium, word_share
+from eval.formats import Article
+from eval.pdf_producers import Producer, folded, measure, print_chromium, word_share
 from rag.read import ReadError, read_document
 from rag.text import sentence_spans
 
@@ -32,7 +33,7 @@ AR = (
     "بُنيت قاعة العرض الكبرى على ارتفاع عشرين متراً فوق السوق، ويزورها كل عام نحو 40 ألف زائر. "
     "وقد حصل المتحف على جائزة التراث العربي (Arab Heritage Award) في عام 2015، تقديراً لعمله مع الحرفيين.",
 )
-DOCS = [Doc("coast", "The coast road", "en", EN), Doc("pottery", "متحف دار الفخّار", "ar", AR)]
+DOCS = [Article("coast", "The coast road", "en", EN), Article("pottery", "متحف دار الفخّار", "ar", AR)]
 EVIDENCE = {d.language: [p[s:e] for p in d.paragraphs for s, e in sentence_spans(p)] for d in DOCS}
 LEFT = Producer("chromium start Noto Naskh Arabic / Noto Serif 11pt", "chromium", "Noto Naskh Arabic|Noto Serif", 11, "start")
 
@@ -48,8 +49,8 @@ def chromium_pdfs(tmp_path_factory) -> dict[str, Path]:
         pytest.skip("needs Debian's chromium (make browser)")
     folder = tmp_path_factory.mktemp("chromium")
     columns = Producer("chromium two columns 11pt", "columns", "", 11, "justify")
-    long_en = Doc("columns", "Two columns", "en", EN * 4)
-    long_ar = Doc("columns", "عمودان", "ar", AR * 4)
+    long_en = Article("columns", "Two columns", "en", EN * 4)
+    long_ar = Article("columns", "عمودان", "ar", AR * 4)
     jobs = {"en": (DOCS[0], LEFT), "ar": (DOCS[1], LEFT), "en-columns": (long_en, columns),
             "ar-columns": (long_ar, columns)}
     out = {name: folder / f"{name}.pdf" for name in jobs}
