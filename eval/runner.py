@@ -174,6 +174,11 @@ def run_from_cli(engine, args) -> int:
     if args.compare:
         retrievers += [r for r in RETRIEVERS if r != args.retriever]
     runs = [evaluate(engine, items, r, args.top_k) for r in retrievers]
+    if any(row.translation for row in runs[0].rows):
+        # The LLM translated questions for retrieval: the same set without translation, beside it, shows
+        # what the translation was worth (and that a bad translator costs nothing).
+        plain = Sanad(engine.settings.with_(translate_queries=False))
+        runs.append(Run(f"{args.retriever}, untranslated", evaluate(plain, items, args.retriever, args.top_k).rows))
     config = {
         "set": str(args.set),
         "docs": str(args.docs),

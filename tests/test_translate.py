@@ -12,6 +12,7 @@ from rag import Sanad
 from rag.cli import main as rag_main
 from rag.translate import clean
 
+from conftest import ROOT
 from test_llm import Double
 
 QUESTION = "Why does Pakistan's army have experience in peacekeeping?"
@@ -144,3 +145,18 @@ def test_eval_rows_show_the_translated_question(seed_engine, double):
     item = Item(id="pk", question=QUESTION, answers=("حفظ السلام",), evidence=("حفظ السلام",))
     row = evaluate(_engine(seed_engine, double), [item], "hybrid").rows[0]
     assert row.translation == TRANSLATION and row.to_json()["translated_question"] == TRANSLATION
+
+
+def test_rag_eval_with_an_llm_reports_retrieval_with_and_without_translation(seed_engine, double, tmp_path, capsys):
+    questions = tmp_path / "set.jsonl"
+    questions.write_text(json.dumps({"id": "pk", "question": QUESTION, "answers": ["حفظ السلام"],
+                                     "evidence": ["حفظ السلام"]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "results.json"
+    assert rag_main(["eval", str(questions), "--docs", str(ROOT / "seeds"),
+                     "--index-dir", str(seed_engine.settings.index_dir), "--json-out", str(out),
+                     "--llm", "openai:scripted", "--llm-base-url", f"http://127.0.0.1:{double.port}/v1"]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert list(results["baselines"]) == ["hybrid, untranslated"]
+    assert results["questions"][0]["translated_question"] == TRANSLATION
+    assert results["baselines"]["hybrid, untranslated"]["questions"][0]["translated_question"] is None
+    assert "hybrid, untranslated" in capsys.readouterr().out
