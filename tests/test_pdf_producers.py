@@ -33,6 +33,11 @@ AR = (
     "بُنيت قاعة العرض الكبرى على ارتفاع عشرين متراً فوق السوق، ويزورها كل عام نحو 40 ألف زائر. "
     "وقد حصل المتحف على جائزة التراث العربي (Arab Heritage Award) في عام 2015، تقديراً لعمله مع الحرفيين.",
 )
+AMIRI = (  # Amiri's ligature parts: glyphs PDFium gives no text, under an ActualText span
+    "يمكن للمدرّسين في ويلز أن يكونوا أعضاء مسجلين بالنقابات المهنية، وعلى المدرّسين في المدارس العامة شهادة.",
+    "أسس تسلا شركة تسلا للإنارة الكهربائية والتصنيع، ثم منح الإمبراطور هنري الثالث بصفته (dux et magister "
+    "Italiae) لقباً.",
+)
 DOCS = [Article("coast", "The coast road", "en", EN), Article("pottery", "متحف دار الفخّار", "ar", AR)]
 EVIDENCE = {d.language: [p[s:e] for p in d.paragraphs for s, e in sentence_spans(p)] for d in DOCS}
 LEFT = Producer("chromium start Noto Naskh Arabic / Noto Serif 11pt", "chromium", "Noto Naskh Arabic|Noto Serif", 11, "start")
@@ -51,8 +56,9 @@ def chromium_pdfs(tmp_path_factory) -> dict[str, Path]:
     columns = Producer("chromium two columns 11pt", "columns", "", 11, "justify")
     long_en = Article("columns", "Two columns", "en", EN * 4)
     long_ar = Article("columns", "عمودان", "ar", AR * 4)
+    amiri = Producer("chromium start Amiri / DejaVu Sans 12pt", "chromium", "Amiri|DejaVu Sans", 12, "start")
     jobs = {"en": (DOCS[0], LEFT), "ar": (DOCS[1], LEFT), "en-columns": (long_en, columns),
-            "ar-columns": (long_ar, columns)}
+            "ar-columns": (long_ar, columns), "ar-amiri": (Article("amiri", "المدرّسون", "ar", AMIRI), amiri)}
     out = {name: folder / f"{name}.pdf" for name in jobs}
     print_chromium([(doc, producer, out[name]) for name, (doc, producer) in jobs.items()])
     return out
@@ -76,6 +82,19 @@ def test_left_aligned_arabic_words_tanween_and_numbers(chromium_pdfs):
     assert ("رجلاً طويلاً يُدعى" in text) or ("رجلًا طويلًا يُدعى" in text)
     assert "(Arab Heritage Award)" in text
     assert word_share("\n".join(AR), text) == 1.0
+
+
+@needs_chromium
+def test_amiri_glyphs_without_text_keep_their_words_whole(chromium_pdfs):
+    """Chromium prints Amiri's رّ as two glyphs under one ActualText span and PDFium gives the span's
+    text to the first: the second one's ink still joins the word (المد رّسين before); a doubled lam
+    overlapping itself is two letters (لمدرّسين before); the gap Amiri leaves after the alef of ال is
+    no word space where Chromium only starts a run (ا لكهربائية, لقب ًا before)."""
+    text = read(chromium_pdfs["ar-amiri"])
+    for phrase in ("يمكن للمدرسين في ويلز", "وعلي المدرسين في المدارس", "للاناره الكهرباييه والتصنيع",
+                   "الامبراطور هنري الثالث", "لقبا."):
+        assert phrase in folded(text), phrase
+    assert word_share("\n".join(AMIRI), text) == 1.0
 
 
 @needs_chromium
@@ -154,6 +173,9 @@ def test_no_text_message_only_when_no_page_has_text(tmp_path):
     pytest.param(Producer("chromium start Noto Sans Arabic / Noto Sans 11pt", "chromium",
                           "Noto Sans Arabic|Noto Sans", 11, "start"), marks=needs_chromium),
     pytest.param(Producer("libreoffice odt 11pt left", "libreoffice-odt", "", 11, "start"),
+                 marks=pytest.mark.skipif(not shutil.which("soffice"), reason="needs LibreOffice (make)")),
+    # Justified Arabic from .docx: LibreOffice stretches words with kashidas whose text it writes as "/".
+    pytest.param(Producer("libreoffice docx 12pt", "libreoffice-docx", "", 12, "justify"),
                  marks=pytest.mark.skipif(not shutil.which("soffice"), reason="needs LibreOffice (make)")),
 ], ids=lambda p: p.name)
 def test_matrix_slice_reads_words_and_evidence_whole(tmp_path, producer):

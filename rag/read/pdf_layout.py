@@ -51,6 +51,9 @@ SPACE_GAP = 0.2
 ADJACENT_GAP = 0.6
 RUN_GAP = 0.08  # the ink gap where Chromium starts a right-to-left run with a space: none
 WIDE_GAP = 0.25
+# A writer's space at the next glyph's own origin has no width: Chromium starts a run with one, at a
+# word space or inside a word (Amiri leaves 0.09 em after the alef of ال; word gaps are 0.17 em and more).
+STARTED_GAP = 0.15
 BOUNDARY_GAP = 0.2  # the same where Arabic meets a bracket, digit or Latin letter: no letter's shape widens it
 PARAGRAPH_GAP = 1.35  # a baseline step this many times the usual line step starts a paragraph
 GUTTER = 1.5  # a gap this many times the type size, in the same place on most lines, parts columns
@@ -80,7 +83,7 @@ class Block:
     pages: list[tuple[int, int]] = field(default_factory=list)
 
 
-def page_lines(textpage, page_height: float) -> list[Line]:
+def page_lines(textpage, page_height: float, page=None) -> list[Line]:
     """The visual lines of one page, top to bottom, each in logical order."""
     import pypdfium2.raw as raw
 
@@ -89,14 +92,18 @@ def page_lines(textpage, page_height: float) -> list[Line]:
     spaces: list[tuple[int, float, float, bool]] = []  # spaces: (stream index, x origin, y origin, PDFium's own)
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))  # the glyph's ink box
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    for i in range(raw.FPDFText_CountChars(handle)):
+    count = raw.FPDFText_CountChars(handle)
+    silent = _silent_glyphs(page, textpage, count) if page is not None else {}
+    for i in range(count):
+        for glyph in silent.get(i, ()):
+            glyphs.append(glyph)
         code = raw.FPDFText_GetUnicode(handle, i)
         if code in (0, 0xFFFE, 0xFFFF) or not 0 < code < 0x110000:
             continue
         char = chr(code)
         if raw.FPDFText_IsGenerated(handle, i) == 1 and char != " ":
             continue  # PDFium's line breaks; lines are placed by their baselines
-        if char.isspace():
+        if char.isspace() and not "\x1c" <= char <= "\x1f":  # LibreOffice's kashida is U+001F, ink not space
             raw.FPDFText_GetCharOrigin(handle, i, ctypes.byref(ox), ctypes.byref(oy))
             spaces.append((i, ox.value, oy.value, raw.FPDFText_IsGenerated(handle, i) == 1))
             continue
@@ -113,10 +120,18 @@ def page_lines(textpage, page_height: float) -> list[Line]:
         size = raw.FPDFText_GetFontSize(handle, i)
         if size <= 1.0:  # some writers scale a 1-point font by the text matrix
             size = max(top.value - bottom.value, 1.0)
+        if char == "/" and top.value - bottom.value < 0.2 * size:
+            char = ""  # LibreOffice writes its kashida's text as a slash; a slash is tall, a kashida flat
         glyphs.append((ox.value, oy.value, size, left.value, right.value, char,
                        bool(char) and unicodedata.category(char) == "Mn", (left.value + right.value) / 2, i))
+    for glyph in silent.get(count, ()):
+        glyphs.append(glyph)
     if not glyphs:
         return []
+    if silent:  # stream indices again in whole numbers, the glyphs PDFium left out in their places
+        rank = {i: n for n, i in enumerate(sorted({g[8] for g in glyphs} | {s[0] for s in spaces}))}
+        glyphs = [(*g[:8], rank[g[8]]) for g in glyphs]
+        spaces = [(rank[s[0]], *s[1:]) for s in spaces]
     # Chromium starts the run of a raised letter (one carrying a mark, as in آخذٌ or طويلاً, a
     # fraction of a point up) with a space glyph at the origin of the run's first glyph: that space
     # is inside a word, not between two (its word spaces sit at the next glyph's origin too, but on
@@ -131,6 +146,88 @@ def page_lines(textpage, page_height: float) -> list[Line]:
             lines.append(line)
     _directions(lines)
     return lines
+
+
+def _silent_glyphs(page, textpage, count: int) -> dict[int, list[tuple]]:
+    """Glyphs of the page that PDFium's text leaves out, by the stream index they come before.
+
+    A writer marks a glyph whose text its font cannot say with an ActualText span (Chromium does so
+    for Amiri's ligature parts and contextual forms). PDFium gives the span's text to the first glyph
+    it can place and none to the rest: their ink is kept (as a glyph without a character), so a word
+    is not torn where that ink fills it. A span none of whose glyphs PDFium gave any text (Amiri's و
+    in الإمبراطور) is read from its ActualText, at its first glyph's place."""
+    import pypdfium2.raw as raw
+
+    def address(pointer) -> int:
+        return ctypes.cast(pointer, ctypes.c_void_p).value or 0
+
+    owner_end: dict[int, int] = {}  # text object -> the stream index after its last character
+    for i in range(count):
+        owner = address(raw.FPDFText_GetTextObject(textpage.raw, i))
+        if owner:
+            owner_end[owner] = i + 1
+    # ActualText span -> [its text, the stream index of its text (None: PDFium gave it none),
+    # [(silent object, the stream index after the text objects before it), ...]]
+    spans: dict[int, list] = {}
+    after = 0
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    matrix = raw.FS_MATRIX()
+    size = ctypes.c_float()
+    x, y = ctypes.c_double(), ctypes.c_double()
+    for n in range(raw.FPDFPage_CountObjects(page.raw)):
+        obj = raw.FPDFPage_GetObject(page.raw, n)
+        if raw.FPDFPageObj_GetType(obj) != raw.FPDF_PAGEOBJ_TEXT:
+            continue
+        spoken = address(obj) in owner_end
+        if spoken:
+            after = owner_end[address(obj)]
+        span = _actual_text(obj)
+        if span is None:
+            continue
+        key, text = span
+        entry = spans.setdefault(key, [text, None, []])
+        if spoken and entry[1] is None:
+            entry[1] = after - 1
+        elif not spoken:
+            entry[2].append((obj, after))
+    out: dict[int, list[tuple]] = {}
+    for text, spoken, members in spans.values():
+        for k, (obj, after) in enumerate(members):
+            raw.FPDFPageObj_GetBounds(obj, ctypes.byref(left), ctypes.byref(bottom), ctypes.byref(right), ctypes.byref(top))
+            raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(matrix))
+            raw.FPDFTextObj_GetFontSize(obj, ctypes.byref(size))
+            if spoken is not None:  # ink of a glyph whose text PDFium gave another: the same place in the stream
+                after = spoken
+                raw.FPDFText_GetCharOrigin(textpage.raw, spoken, ctypes.byref(x), ctypes.byref(y))
+                if abs(y.value - matrix.f) > 0.002 * size.value:
+                    continue  # a copy drawn raised over its letter (Chromium's tanween runs) adds no ink
+            chars = text if spoken is None and k == 0 and text.strip() else ""
+            if not chars and right.value - left.value <= 0:
+                continue
+            place = out.setdefault(after, [])
+            for char in chars or [""]:
+                place.append((matrix.e, matrix.f, size.value, left.value, right.value, char,
+                              bool(char) and unicodedata.category(char) == "Mn", (left.value + right.value) / 2,
+                              after if spoken is not None else after - 0.5 + 0.001 * len(place)))
+    return out
+
+
+def _actual_text(obj) -> tuple[int, str] | None:
+    """The ActualText span a page object is in: (the span's identity, its text)."""
+    import pypdfium2.raw as raw
+
+    length = ctypes.c_ulong()
+    for k in range(raw.FPDFPageObj_CountMarks(obj)):
+        mark = raw.FPDFPageObj_GetMark(obj, k)
+        buffer = (ctypes.c_ushort * 64)()
+        if raw.FPDFPageObjMark_GetParamStringValue(mark, b"ActualText", buffer, 128, ctypes.byref(length)):
+            text = bytes(buffer)[:max(0, min(length.value, 128) - 2)].decode("utf-16-le", "replace")
+            try:  # PDFium hands over the string's bytes, UTF-16BE with its mark dropped
+                text = text.encode("latin-1").decode("utf-16-be")
+            except (UnicodeError, ValueError):
+                pass
+            return ctypes.cast(mark, ctypes.c_void_p).value or 0, text
+    return None
 
 
 def _rows(glyphs: list[tuple]) -> list[list[tuple]]:
@@ -235,6 +332,8 @@ def _drop_doubles(row: list[tuple]) -> list[tuple]:
     for key, members in groups.items():
         centre = sum(boxes[key]) / 2
         chars = sorted(g[5] for g in members)
+        if not any(c and unicodedata.combining(c) for c in chars):
+            continue  # a letter written twice overlaps itself in tight fonts (Amiri's لل)
         for other, holder in groups.items():
             if (other != key and other not in dropped and len(holder) >= len(members)
                     and boxes[other][0] < centre < boxes[other][1]
@@ -272,7 +371,7 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
     # A combining mark drawn over its letter belongs to it; one that PDFium gives a slice of a
     # ligature's box of its own (مّ) is ordered like any other glyph.
     row = _drop_doubles(row)
-    letters = [g for g in row if not g[6]]
+    letters = [g for g in row if not g[6] and g[5]]
     floating = [g for g in row if g[6] and any(b[3] < g[7] < b[4] for b in letters)]
     # Glyphs are ordered by their origins, which advance along the line however far a glyph's ink
     # reaches (Amiri's خ overhangs the ت before it); the characters of one ligature share an origin
@@ -314,11 +413,13 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
     # fpdf2 writes a line's final stop after the line's other words, so a stop with several spaces
     # between it and its neighbour in the stream is judged by the gap alone.
     # A space at the origin of the next glyph in the stream, off the baseline, starts a raised run.
-    spaces = [(i, y, generated, run and abs(y - baseline) >= 0.01 * size) for i, _, y, generated, run in spaces]
-    on_line = [(i, generated) for i, y, generated, run in spaces if abs(y - baseline) < 0.02 * size and not run]
-    separators = [i for i, _ in on_line]
-    guessed = {i for i, generated in on_line if generated}
-    raised = sorted(i for i, y, _, run in spaces if run and abs(y - baseline) < 0.35 * size)
+    spaces = [(i, y, generated, run and abs(y - baseline) >= 0.01 * size, run) for i, _, y, generated, run in spaces]
+    on_line = [(i, generated, start) for i, y, generated, run, start in spaces
+               if abs(y - baseline) < 0.02 * size and not run]
+    separators = [i for i, _, _ in on_line]
+    guessed = {i for i, generated, _ in on_line if generated}
+    starts = {i for i, _, start in on_line if start}
+    raised = sorted(i for i, y, _, run, _ in spaces if run and abs(y - baseline) < 0.35 * size)
     mixed = any(_ARABIC.match(t[0]) for t in tokens)
     spaced: list[str] = []
     for k, token in enumerate(tokens):
@@ -332,13 +433,15 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
             neutral = mixed and (any(t[0][:1] in _QUOTES for t in (token, previous)) or (
                 {token[0], previous[0]} & _STOPS and any(_DIGIT.match(t[0]) for t in (token, previous))))
             if between == 1 and not neutral:
-                least = -SPACE_OVERLAP if separators[first] in guessed or not mixed else RUN_GAP
+                least = (-SPACE_OVERLAP if separators[first] in guessed or not mixed
+                         else STARTED_GAP if separators[first] in starts else RUN_GAP)
             else:
                 least = SPACE_GAP
             separated = between and not apart and gap > least * size
             gap = token[4] - previous[5]  # with the marks' ink from here on
             # (A stop drawn left of an Arabic word ends that word: fpdf2 leaves a gap before it.)
-            boundary = (bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(tokens[k - 1][0]))
+            boundary = (token[0] and previous[0]  # ink without a character takes its neighbour's side
+                        and bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(previous[0]))
                         and not (tokens[k - 1][0] in _STOPS and _ARABIC.match(token[0])))
             # Glyphs that follow each other in the stream with no space between, where PDFium saw
             # no room for one either, are one word unless far apart (Noto Naskh's ١١ leaves 0.31 em);
@@ -580,7 +683,7 @@ def read_page(document, index: int) -> tuple[list[Line], float]:
     textpage = page.get_textpage()
     try:
         height = page.get_height()
-        return page_lines(textpage, height), height
+        return page_lines(textpage, height, page), height
     finally:
         textpage.close()
         page.close()
