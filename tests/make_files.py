@@ -147,21 +147,27 @@ def styled_docx(path: Path, title: str, sections: list[tuple[str, list[str]]], i
 # Fonts from Debian's fonts-noto-core, as a scanner would see them printed.
 NOTO_NASKH = Path("/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf")
 NOTO_SANS = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+NOTO_SANS_ARABIC = Path("/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf")  # Chromium's Arabic
 
 
 def page_image(path: Path, paragraphs: list[str], rtl: bool = False, title: str | None = None,
-               dpi: int = 150, width_cm: float = 15.0) -> Path:
+               dpi: int = 150, width_cm: float = 15.0, header: str | None = None, footer: str | None = None,
+               height_cm: float | None = None, font_path: Path | None = None) -> Path:
     """A short printed page as a scanner sees it: black text on white, 12 pt at `dpi`, the title
     larger; lines shaped by Raqm (Arabic joined, right to left), each paragraph wrapped to the width.
+    With `height_cm`, a whole sheet: `header` printed near its top edge with the text right under it,
+    as a browser prints a page, and `footer` near its bottom edge.
     Saved in the format the suffix names (.png, .jpg, .tif, .webp)."""
     from PIL import Image, ImageDraw, ImageFont
 
     px = dpi / 72
-    font = ImageFont.truetype(str(NOTO_NASKH if rtl else NOTO_SANS), round(12 * px))
-    big = ImageFont.truetype(str(NOTO_NASKH if rtl else NOTO_SANS), round(20 * px))
+    face = str(font_path or (NOTO_NASKH if rtl else NOTO_SANS))
+    font, big = ImageFont.truetype(face, round(12 * px)), ImageFont.truetype(face, round(20 * px))
     width, margin = round(width_cm / 2.54 * dpi), round(0.8 / 2.54 * dpi)
     direction = "rtl" if rtl else "ltr"
     lines: list[tuple[str, object, int]] = []  # (text, font, space before)
+    if header:
+        lines.append((header, font, 0))
     if title:
         lines.append((title, big, 0))
     for paragraph in paragraphs:
@@ -175,9 +181,14 @@ def page_image(path: Path, paragraphs: list[str], rtl: bool = False, title: str 
                 line = trial
         lines.append((line, font, gap))
     height = margin * 2 + sum(round(f.size * 1.6) + gap for _, f, gap in lines)
+    if height_cm:
+        height = round(height_cm / 2.54 * dpi)
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
-    y = margin
+    if footer:
+        x = width - margin - font.getlength(footer, direction=direction) if rtl else margin
+        draw.text((x, height - margin // 2 - font.size), footer, font=font, fill=0, direction=direction)
+    y = margin // 2 if header and height_cm else margin  # a browser prints its header near the edge
     for text, f, gap in lines:
         y += gap
         x = width - margin - f.getlength(text, direction=direction) if rtl else margin

@@ -184,3 +184,54 @@ def test_scanned_pages_index_with_progress_answer_in_both_languages_and_show_on_
         top = float(re.search(r"top:([\d.]+)%", box).group(1)) / 100
         assert abs(top - first.top) < 0.01 + first.height
         assert [m.get_text() for m in page.select(".sanad-doc mark")]  # and the text view marks them too
+
+
+def _sheets(folder: Path, suffix: str) -> list[Path]:
+    """Two printed sheets as a browser prints a page: its date and title in the top margin with the
+    text right under it, a file address and page number at the foot; a sentence runs over the break."""
+    first, second = LIGHTHOUSE_EN[1].split(" from 22 ")
+    return [make_files.page_image(folder / f"sheet{n}{suffix}", body, title=TITLE_EN if n == 1 else None,
+                                  header="12/3/26, 5:37 PM Ravensholm Gazette",
+                                  footer=f"file:///home/reader/gazette{n}.html {n}/2", height_cm=29.7)
+            for n, body in ((1, [LIGHTHOUSE_EN[0], first]), (2, ["from 22 " + second]))]
+
+
+def _multi_page_tiff(path: Path, pages: list[Path]) -> Path:
+    from PIL import Image
+
+    frames = [Image.open(p) for p in pages]
+    frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_lzw", dpi=(150, 150))
+    return path
+
+
+def test_running_lines_of_a_scan_are_dropped_and_a_sentence_runs_on_over_the_page_break(tmp_path):
+    """Tesseract puts a header into the paragraph printed right under it; the page-break join then
+    put 'Ravensholm Gazette' into the middle of the sentence that runs over the break."""
+    sheets = _sheets(tmp_path, ".png")
+    for path in (make_files.image_pdf(tmp_path / "scan.pdf", sheets), _multi_page_tiff(tmp_path / "scan.tif", sheets)):
+        document = read(path)
+        assert "can be seen from 22 nautical miles away" in document.text, path.name
+        assert "Gazette" not in document.text and "file" not in document.text, path.name
+        assert len(document.pages) == 2 and document.text[document.pages[1][0]:].startswith("from 22"), path.name
+        assert {w.page for w in document.words} == {1, 2}
+
+
+def test_a_header_on_a_single_photographed_page_stands_apart_from_the_text(tmp_path):
+    """A lone page cannot tell its header from text by repeats, but the header is not the text's
+    first sentence: it stays a paragraph of its own."""
+    sheet = _sheets(tmp_path, ".png")[1]
+    document = read(make_files.photographed(tmp_path / "page-2.jpg", sheet))
+    starts = [document.text[b.start:b.end] for b in document.blocks]
+    assert any(block.startswith("from 22 nautical miles away") for block in starts), starts
+
+
+def test_an_arabic_comma_read_as_a_full_stop_is_a_comma_again(tmp_path):
+    """Tesseract's Arabic model has no '،': it reads it as ',' or, in Chromium's Arabic face, as '.',
+    which cut these two sentences into seven."""
+    sentences = ["وقد منح على الفور زعيمهم المنتخب، ويليام ذو الساعد الحديدية، لقب كونت في عاصمته ميلفي.",
+                 "وقد ضم الخط أيضاً المدافع المخضرم جاريد ألان، وهو لاعب اختير خمس مرات، إلى جانب كوني إيلي."]
+    page = make_files.page_image(tmp_path / "commas.png", [" ".join(sentences)], rtl=True, dpi=200,
+                                 font_path=make_files.NOTO_SANS_ARABIC)
+    text = read(page).text
+    assert "المنتخب، ويليام ذو الساعد الحديدية، لقب كونت" in text and "ألان، وهو" in text
+    assert text.count(".") == 2 and text.endswith("إيلي.")
