@@ -198,6 +198,31 @@ def page_image(path: Path, paragraphs: list[str], rtl: bool = False, title: str 
     return path
 
 
+def mixed_line_image(path: Path, lines: list[list[str]], dpi: int = 200, width_cm: float = 16.0) -> Path:
+    """Arabic lines with Latin words in them, as a browser prints them (Chromium falls back to a Latin
+    face; PIL does not, so each run is drawn in its own face): each line a list of runs, right to left,
+    Arabic in Chromium's Noto Sans Arabic, a run with Latin letters in Noto Sans."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    px = dpi / 72
+    arabic = ImageFont.truetype(str(NOTO_SANS_ARABIC), round(12 * px))
+    latin = ImageFont.truetype(str(NOTO_SANS), round(12 * px))
+    width, margin, pitch = round(width_cm / 2.54 * dpi), round(0.8 / 2.54 * dpi), round(12 * px * 1.8)
+    image = Image.new("L", (width, margin * 2 + pitch * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for n, runs in enumerate(lines):
+        x, y = width - margin, margin + n * pitch
+        for run in runs:
+            is_latin = any("a" <= c.lower() <= "z" for c in run)
+            font = latin if is_latin else arabic
+            direction = "ltr" if is_latin else "rtl"
+            x -= font.getlength(run, direction=direction)
+            draw.text((x, y), run, font=font, fill=0, direction=direction)
+            x -= font.getlength(" ", direction="rtl")
+    image.save(path, dpi=(dpi, dpi))
+    return path
+
+
 def image_pdf(path: Path, images: list[Path], dpi: int = 150) -> Path:
     """An image-only PDF, a page per image at its size: what a scanner writes, without any text layer."""
     from fpdf import FPDF

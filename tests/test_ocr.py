@@ -235,3 +235,17 @@ def test_an_arabic_comma_read_as_a_full_stop_is_a_comma_again(tmp_path):
     text = read(page).text
     assert "المنتخب، ويليام ذو الساعد الحديدية، لقب كونت" in text and "ألان، وهو" in text
     assert text.count(".") == 2 and text.endswith("إيلي.")
+
+
+
+def test_latin_inside_an_arabic_line_is_read_again_as_latin(tmp_path):
+    """The Arabic model reads '(WSE)' as '(1/55!)' and 'Panthers' as '311817615"': those lines are
+    read again with the English model too, and the Latin words it finds take the garbage's place."""
+    page = make_files.mixed_line_image(tmp_path / "mixed.png", [
+        ["اليوم، تعد بورصة وارسو", "(WSE)", "أكبر سوق في المنطقة، مع 374 شركة مدرجة."],
+        ["وقد ضم خط", "Panthers", "أيضاً المدافع الأخير المخضرم جاريد ألان."]])
+    document = read(page)
+    assert "تعد بورصة وارسو (WSE) أكبر سوق" in document.text and "وقد ضم خط Panthers أيضاً" in document.text
+    wse = next(w for w in document.words if document.text[w.start:w.end] == "(WSE)")
+    tall = next(w for w in document.words if document.text[w.start:w.end] == "وارسو")
+    assert wse.left + wse.width < tall.left and abs(wse.top - tall.top) < tall.height  # its own place on the line

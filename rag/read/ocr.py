@@ -45,13 +45,18 @@ ARABIC_PAGE = 0.9  # share of letters that are Arabic for a page read with "ara+
 RUNNING_WORDS = 15  # a running header or footer is a line, not a paragraph
 COMMA_HEIGHT = 0.15  # of the page's usual line height: a mark at least this tall after an Arabic word is a comma
 MARGIN = 0.05  # of the page's height: the band at its top and bottom where running lines are printed
-CACHE_VERSION = "3"  # change it when what is cached (or how it is read) changes
+LATIN_CONFIDENCE = 50  # a Latin word read again in an Arabic line replaces garbage only from this confidence
+CACHE_VERSION = "4"  # change it when what is cached (or how it is read) changes
 
 _ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
 _LATIN = re.compile("[A-Za-z]")
 _SENTENCE_END = re.compile(r"[.!?؟…:;؛]['\"»”’)\]]*$")
 _END_MARK = re.compile("(.)([.,]+)$")  # a word's last letter and the marks after it
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u064b-\u0652\u0671-\u06d3]")
+# What the Arabic model makes of Latin: brackets, slashes, digits inside a word of letters ("و9", "ل2000"
+# and numbers are fine).
+_GARBLED = re.compile(r"[\[\]|<>{}©@#*_~\\]|![^\s]|[\u0621-\u064a].*\d|\d.*[\u0621-\u064a]|(?<!\d)/|/(?!\d)|\d{7}")
+_PREFIXED_NUMBER = re.compile(r"^[وبلفك]?\d[\d.,:\-–]*[.,،:؛]?$")
 _HYPHENATED = re.compile(r"[A-Za-z]-$")
 _MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # direction marks Tesseract adds to words
 
@@ -101,9 +106,11 @@ class Tesseract:
     def _recognise(self, image) -> Page:
         page, confidences = _tesseract(image, self.language, self.source)
         if self.language == "ara" and _mean(confidences) < LOW_CONFIDENCE:
-            page, _ = _tesseract(image, "ara+eng", self.source)
+            page, confidences = _tesseract(image, "ara+eng", self.source)
         elif self.language == "ara+eng" and _arabic_share(page) >= ARABIC_PAGE:
-            page, _ = _tesseract(image, "ara", self.source)
+            page, confidences = _tesseract(image, "ara", self.source)
+        if page.language == "ara":
+            _latin_read_again(image, page, confidences, self.source)
         return page
 
 
@@ -406,6 +413,67 @@ def _tesseract(image, language: str, source: str) -> tuple[Page, list[float]]:
     for paragraph, (key, count) in zip(page.paragraphs, line_counts.items()):
         paragraph.heading = key in tall and count == 1 and len(paragraph.words) <= 12
     return page, confidences
+
+
+def _latin_read_again(image, page: Page, confidences: list[float], source: str) -> None:
+    """Latin inside Arabic text ("(WSE)", "Panthers", a Latin motto) comes out of the Arabic model as
+    garbage mixing letters, digits and brackets ("(5]2/لا)", "5/]عط86م"). Each text line with such a
+    word is read again alone with "ara+eng", and a run of Latin words from that reading takes the
+    place of what lies under it, when a garbled word does. About a second a line, and only lines that
+    need it: reading every Arabic page with "ara+eng" too would double its time, and as a whole page
+    "ara+eng" reads Arabic words worse (some come out in Latin letters)."""
+    words = [w for p in page.paragraphs for w in p.words]
+    garbled = {id(w) for w, conf in zip(words, confidences) if _garbled(w.text, conf)}
+    for paragraph in page.paragraphs:
+        lines = _lines(paragraph)
+        if any(not _band(line) and any(id(w) in garbled for w in line) for line in lines):
+            paragraph.words = [w for line in lines for w in (
+                line if _band(line) or not any(id(w) in garbled for w in line)
+                else _line_again(image, line, garbled, source))]
+
+
+def _garbled(text: str, confidence: float) -> bool:
+    """Whether a word the Arabic model read looks like Latin it could not read: brackets, slashes or
+    digits among letters, or a number it was unsure of ("Panthers" read as "5615", confidence 34)."""
+    if _GARBLED.search(text) and not _PREFIXED_NUMBER.match(text):
+        return True
+    return 0 <= confidence < LOW_CONFIDENCE and not _ARABIC.search(text) and bool(re.search(r"\d", text))
+
+
+def _line_again(image, line: list[Word], garbled: set[int], source: str) -> list[Word]:
+    import pytesseract
+
+    left = min(w.box[0] for w in line) * image.width
+    top = min(w.box[1] for w in line) * image.height
+    right = max(w.box[0] + w.box[2] for w in line) * image.width
+    bottom = max(w.box[1] + w.box[3] for w in line) * image.height
+    pad = (bottom - top) / 4
+    box = tuple(round(v) for v in (max(0, left - pad), max(0, top - pad), min(image.width, right + pad),
+                                   min(image.height, bottom + pad)))
+    try:
+        data = pytesseract.image_to_data(image.crop(box), lang="ara+eng", config="--psm 7",
+                                         output_type=pytesseract.Output.DICT)
+    except (pytesseract.TesseractError, RuntimeError, OSError) as err:
+        log.warning("%s: a line with Latin in it not read again: %s", source, err)
+        return line
+    runs: list[list[Word]] = [[]]
+    for i, raw in enumerate(data["text"]):
+        text = " ".join(_MARKS.sub("", strip_controls(raw)).split())
+        if len(_LATIN.findall(text)) >= 2 and float(data["conf"][i]) >= LATIN_CONFIDENCE:
+            runs[-1].append(Word(text, ((box[0] + data["left"][i]) / image.width, (box[1] + data["top"][i]) / image.height,
+                                        data["width"][i] / image.width, data["height"][i] / image.height)))
+        elif text and runs[-1]:
+            runs.append([])
+    words = list(line)
+    for run in (r for r in runs if r):
+        start, end = min(w.box[0] for w in run), max(w.box[0] + w.box[2] for w in run)
+        under = [i for i, w in enumerate(words) if start <= w.box[0] + w.box[2] / 2 <= end]
+        if any(id(words[i]) in garbled for i in under):
+            words = words[:under[0]] + run + [w for i, w in enumerate(words[under[0]:], under[0]) if i not in under]
+    for word in words:
+        word.line_end = False
+    words[-1].line_end = True
+    return words
 
 
 def _arabic_comma(word: Word, image, usual: float, arabic_page: bool) -> str:
