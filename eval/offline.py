@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.index_state import load_manifest, state_dir
 from rag.lexical import LexicalIndex
-from rag.retrieve import fuse
+from rag.retrieve import fuse, name_bridge
 from rag.settings import Settings
 from rag.store import VectorStore, open_client
 from rag.text import detect_language
@@ -107,6 +107,10 @@ def search(library: Library, question: str, vector: np.ndarray, settings: Settin
     scores = fuse([ids[c] for c in candidates], {ids[c]: float(passage[c]) + lift[c] for c in candidates},
                   {ids[c]: float(per_chunk[c]) + lift[c] for c in candidates if np.isfinite(per_chunk[c])},
                   {ids[c]: s for c, s in lexical.items()}, result.coverage, settings)
+    # As Retriever.search: a passage in the other language gains for its document holding the question's names.
+    for i, share in name_bridge(question, {ids[c]: (library.sources[c], library.texts[c]) for c in candidates},
+                                settings).items():
+        scores[i] += share
     ranked = np.array(sorted(candidates, key=lambda c: -scores[ids[c]])[:depth])
     top = ranked[: settings.top_k]
     in_top = np.isin(library.sentence_chunk, top)

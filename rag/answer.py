@@ -8,7 +8,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from . import strings
+from . import bridge, strings
 from .cues import SPECIFIC, holds, question_type
 from .lexical import is_word_list, tokenize
 from .prompts import defuse_markers
@@ -39,6 +39,21 @@ class ExtractiveAnswerer:
         self.settings = settings
         self.sentences = sentences
 
+    def decision(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray) -> float | None:
+        """The margin abstention is decided on (>= 0: answered), or None when the hits hold no
+        sentence to quote. What answer() computes first; also what rag/calibration.py measures."""
+        language = detect_language(question)
+        units = self.sentences(list(hits)) if hits else []
+        texts = [hits[i].chunk.text[s.start:s.end] for i, s, _ in units]
+        keep = [n for n, text in enumerate(texts) if not is_word_list(text)]
+        if not keep:
+            return None
+        units, texts = [units[n] for n in keep], [texts[n] for n in keep]
+        similarity = np.stack([v for _, _, v in units]) @ query_vector
+        margin = similarity - np.array([self.settings.abstain_floor(language, detect_language(t)) for t in texts])
+        overlap = _overlap(question, texts, hits, np.array([i for i, _, _ in units]))
+        return float(np.max(margin + self.settings.abstain_term_weight * overlap))
+
     def answer(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray,
                avoid: Sequence[str] = ()) -> Answer:
         """`avoid`: sentences already quoted earlier in the conversation, so a follow-up says something new."""
@@ -62,8 +77,11 @@ class ExtractiveAnswerer:
         support, translingual = round(float(similarity[best]), 4), languages[best] != language
         passages = np.array([i for i, _, _ in units])
         kind = question_type(question)
+        # Across languages only a name can be shared: a sentence of the document the question names
+        # (transliterated, rag/bridge.py) is on the question's subject, another museum's is not.
+        named = np.array(bridge.shares(question, [(h.chunk.source, f"{h.chunk.heading}\n{h.chunk.text}") for h in hits]))[passages]
         evidence, overlap, typed = _evidence(question, kind, texts, units, hits, passages, settings)
-        relevance = margin + evidence
+        relevance = margin + evidence + settings.answer_bridge_weight * named
         # The question's own terms in a sentence are evidence the embedder's similarity misses:
         # natural questions a hair under the floor with their terms in the sentence are answered.
         decided = float(np.max(margin + settings.abstain_term_weight * overlap))
@@ -75,7 +93,7 @@ class ExtractiveAnswerer:
         for n, text in enumerate(texts):
             if first.setdefault(fold_whitespace(normalize(text)), n) != n:
                 relevance[n] = -np.inf
-        relevance, translated = _reader_copy(relevance, vectors, languages, language)
+        relevance, translated = _reader_copy(relevance, vectors, languages, language, named)
         if translated:
             # The library holds this content in both languages: one language per answer, the lead
             # sentence's (a paragraph mixing scripts reads badly, and the other language's sentences
@@ -145,11 +163,7 @@ def _evidence(question: str, kind: str | None, texts: list[str], units, hits: Se
     # The title's own names ("The Harwick Salt Marsh Railway") are not the person or place asked for.
     typed = np.array([holds(kind, _untitled(t, hits[passages[n]].chunk.heading)) for n, t in enumerate(texts)],
                      dtype=float)
-    asked = set(tokenize(question))
-    overlap = np.zeros(len(texts))
-    for n, text in enumerate(texts):
-        terms = (asked - set(tokenize(hits[passages[n]].chunk.heading))) or asked  # a title of nothing else asked
-        overlap[n] = len(terms & set(tokenize(text))) / len(terms) if terms else 0.0
+    overlap = _overlap(question, texts, hits, passages)
     beside = np.zeros(len(texts))
     ordinal = np.zeros(len(texts), dtype=int)  # the sentence's place in its passage
     for n in range(len(texts)):
@@ -166,6 +180,16 @@ def _evidence(question: str, kind: str | None, texts: list[str], units, hits: Se
             - settings.opening_penalty * bare), overlap, typed.astype(bool)
 
 
+def _overlap(question: str, texts: list[str], hits: Sequence[Hit], passages: np.ndarray) -> np.ndarray:
+    """Each sentence's share of the question's content terms, its document title's terms aside."""
+    asked = set(tokenize(question))
+    overlap = np.zeros(len(texts))
+    for n, text in enumerate(texts):
+        terms = (asked - set(tokenize(hits[passages[n]].chunk.heading))) or asked  # a title of nothing else asked
+        overlap[n] = len(terms & set(tokenize(text))) / len(terms) if terms else 0.0
+    return overlap
+
+
 def _untitled(text: str, heading: str) -> str:
     """The text with the heading's capitalised words lowered, so they do not read as names."""
     for word in set(re.findall(r"[A-Z][a-z]+", heading)):
@@ -180,11 +204,14 @@ TRANSLATION_AT = 0.87
 
 
 def _reader_copy(relevance: np.ndarray, vectors: np.ndarray, languages: list[str],
-                 language: str) -> tuple[np.ndarray, bool]:
+                 language: str, named: np.ndarray) -> tuple[np.ndarray, bool]:
     """A sentence in another language than the question whose translation is also among the
     candidates gives way to it, passing on its score: the reader gets their own language's copy,
     and never the same content twice (a bilingual library quoted both copies side by side). Also
-    says whether any sentence had its translation among the candidates."""
+    says whether any sentence had its translation among the candidates. A sentence whose document
+    holds the question's names (`named`, rag/bridge.py) is not the translation of one from a document
+    that does not: two museums both open Tuesday to Sunday are two facts, and the question asked
+    about one of them."""
     relevance = relevance.copy()
     mine = np.array([lang == language for lang in languages])
     if mine.all() or not mine.any():
@@ -195,6 +222,8 @@ def _reader_copy(relevance: np.ndarray, vectors: np.ndarray, languages: list[str
     for row, other in enumerate(others):
         column = int(np.argmax(similar[row]))
         if similar[row, column] < TRANSLATION_AT or int(np.argmax(similar[:, column])) != row:
+            continue
+        if named[other] > named[readers[column]]:
             continue
         copy, translated = readers[column], True
         if np.isfinite(relevance[other]):

@@ -12,13 +12,14 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from . import calibration as probes
 from . import prompts, strings
 from .answer import Answerer, ExtractiveAnswerer
 from .llm_answer import LLMAnswerer
 from .embedders import Embedder, load_embedder
 from .controls import strip_controls
 from .followup import retrieval_query, wants_new
-from .index_state import IndexBroken, IndexProblem
+from .index_state import IndexBroken, IndexProblem, state_dir
 from .indexer import Progress, index_paths
 from .llm import ChatModel, LLMError, parse_llm
 from .read import ReadError, load_bytes, parse_document
@@ -50,6 +51,7 @@ class Sanad:
         self._models: dict[str, ChatModel] = {}
         self._translators: dict[str, Translator] = {}  # per model: each keeps its own cache
         self._languages: tuple[str | None, frozenset[str]] | None = None  # (generation, languages)
+        self._calibration: tuple[str | None, probes.Calibration] | None = None  # (generation, calibration)
         self._model(None)  # an unknown --llm, or one missing its server address, fails here, at start
 
     @property
@@ -63,13 +65,46 @@ class Sanad:
     # Indexing ------------------------------------------------------------------------------------
     def index(self, paths: Sequence[Path | str], rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
         with self._lock:
-            return index_paths(self.settings, self._writing_embedder(rebuild), [Path(p) for p in paths],
-                               rebuild=rebuild, progress=progress)
+            report = index_paths(self.settings, self._writing_embedder(rebuild), [Path(p) for p in paths],
+                                 rebuild=rebuild, progress=progress)
+            self._calibrate(report)
+            return report
 
     def remove(self, source: str) -> IndexReport:
         """Forget one document (by its source name); its file is left alone."""
         with self._lock:
-            return index_paths(self.settings, self._writing_embedder(False), [], remove=[source])
+            report = index_paths(self.settings, self._writing_embedder(False), [], remove=[source])
+            self._calibrate(report)
+            return report
+
+    def _calibrate(self, report: IndexReport) -> None:
+        """With an LLM configured, measure the new generation against the off-topic probes now, while
+        indexing, rather than at the first question (the LLM answerer is what uses it)."""
+        if parse_llm(self.settings.llm) is not None and (report.added or report.updated or report.removed):
+            try:
+                self.calibration()
+            except IndexProblem:
+                pass  # nothing committed: the next question says so
+
+    def calibration(self) -> probes.Calibration:
+        """How off-topic probe questions score in this library (rag/calibration.py): measured once per
+        index generation and kept in its state folder, so a restart reads it back."""
+        engine, manifest = self._current()
+        with self._lock:
+            if self._calibration is not None and self._calibration[0] == self._generation:
+                return self._calibration[1]
+            folder = state_dir(self.settings.index_dir) / self._generation
+            found = probes.load(folder, manifest.embedder)
+            if found is None:
+                answerer = ExtractiveAnswerer(self.settings, engine.sentences)
+                found = probes.measure(lambda q, v: engine.search(q, self.settings.top_k, self.settings.retriever, v),
+                                       answerer.decision, engine.embedder.embed_queries, manifest.embedder)
+                try:
+                    probes.save(folder, found)
+                except OSError:
+                    pass  # a read-only index folder: measured again by the next process
+            self._calibration = (self._generation, found)
+            return found
 
     def rebuild(self, progress: Progress | None = None) -> IndexReport:
         """Rebuild from scratch from the files the index already knows, wherever it is run from."""
@@ -192,7 +227,7 @@ class Sanad:
         answerer: Answerer = ExtractiveAnswerer(self.settings, engine.sentences)
         if model is not None:
             answerer = LLMAnswerer(self.settings, model, engine.sentences, engine.embedder.embed_queries, answerer,
-                                   deadline)
+                                   deadline, calibration=self.calibration())
         for part in answerer.stream(standalone or question, hits[:top_k], vector, avoid=avoid):
             yield part if isinstance(part, str) else (replace(part, question=question, translation=translation), hits)
 

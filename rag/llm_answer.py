@@ -10,6 +10,7 @@ import numpy as np
 
 from . import prompts, strings
 from .answer import ExtractiveAnswerer, SentenceSource
+from .calibration import Calibration
 from .llm import ChatModel, LLMError
 from .settings import Settings
 from .text import detect_language
@@ -25,12 +26,15 @@ class LLMAnswerer:
 
     def __init__(self, settings: Settings, model: ChatModel, sentences: SentenceSource,
                  embed: Callable[[list[str]], np.ndarray], extractive: ExtractiveAnswerer,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, calibration: Calibration | None = None) -> None:
         self.settings, self.model, self.sentences, self.embed = settings, model, sentences, embed
         self.extractive = extractive
         # time.monotonic() by which the reply must end: the question's whole budget
         # (llm_total_timeout), of which a follow-up rewrite and a translation may have used some.
         self.deadline = deadline
+        # How off-topic questions score in this library (rag/calibration.py): the floor under which
+        # the model is not asked. None: llm_floor_margin under the extractive floor.
+        self.calibration = calibration
 
     def answer(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray,
                avoid: Sequence[str] = ()) -> Answer:
@@ -42,7 +46,7 @@ class LLMAnswerer:
         language = detect_language(question)
         hits = list(hits)
         fallback = self.extractive.answer(question, hits, query_vector, avoid)
-        if fallback.abstained and self._off_topic(fallback, hits):
+        if fallback.abstained and self._off_topic(question, language, hits, query_vector):
             yield fallback  # far below any passage: nothing to ask the model about
             return
         units = self.sentences(hits)
@@ -132,12 +136,16 @@ class LLMAnswerer:
             text = fallback.text if fallback.abstained else f"{notice}\n{fallback.text}"
             yield replace(fallback, text=text, verification=replace(tally, fallback=reason))
 
-    def _off_topic(self, fallback: Answer, hits: Sequence[Hit]) -> bool:
-        if fallback.support is None or not hits:
+    def _off_topic(self, question: str, language: str, hits: Sequence[Hit], query_vector: np.ndarray) -> bool:
+        """Whether the question scores no better than an off-topic one in this library: then the
+        model is not asked. Anything above is the model's to judge, in-topic questions the extractive
+        answerer refuses included."""
+        decided = self.extractive.decision(question, hits, query_vector) if hits else None
+        if decided is None:
             return True
-        language = fallback.language
-        text_language = ({"ar", "en"} - {language}).pop() if fallback.translingual else language
-        return fallback.support < self.settings.abstain_floor(language, text_language) - self.settings.llm_floor_margin
+        lowest = -self.settings.llm_floor_margin
+        floor = lowest if self.calibration is None else self.calibration.off_topic_floor(language, lowest)
+        return decided < floor
 
 
 def _tally(model: str, judged: list[Judged], reply: str, error: LLMError | None, started: float,

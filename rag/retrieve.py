@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import bridge
 from .embedders import Embedder
 from .lexical import LexicalIndex, has_content, is_word_list
 from .settings import Settings
@@ -44,25 +45,28 @@ class Retriever:
         sentence_sim: dict[str, float] = {}
         for chunk_id, v in self.store.sentence_vectors(candidates):
             sentence_sim[chunk_id] = max(sentence_sim.get(chunk_id, -1.0), float(v @ vector))
-        lift = self._lift(query, candidates)
+        chunks = self.store.get(candidates)
+        texts = {i: (chunk.source, f"{chunk.heading}\n{chunk.text}") for i, chunk in chunks.items()}
+        lift = self._lift(query, {i: chunk.text for i, chunk in chunks.items()})
         scores = fuse(candidates, {i: v + lift.get(i, 0.0) for i, v in passage_sim.items()},
                       {i: v + lift.get(i, 0.0) for i, v in sentence_sim.items()},
                       dict(zip(result.ids, result.scores)), result.coverage, self.settings)
+        for i, share in name_bridge(query, texts, self.settings).items():
+            scores[i] += share
         ranked = sorted(scores, key=lambda i: -scores[i])
         return self._hits(ranked, scores, k, dense=dense, lexical=result.ids, passage_sim=passage_sim)
 
-    def _lift(self, query: str, candidates: list[str]) -> dict[str, float]:
+    def _lift(self, query: str, texts: dict[str, str]) -> dict[str, float]:
         """What a passage in another language than the query gains: similarities run lower across
         languages (the gap the abstention floors measure), and without this a question in a bilingual
         library is answered from its own language's documents whatever they say (eval/natural:
         cross-language hit@5 0.20). Nothing changes in a library of one language."""
         share = self.settings.translingual_lift
-        if not share or not candidates:
+        if not share or not texts:
             return {}
         language = detect_language(query)
-        chunks = self.store.get(candidates)
         gap = {other: self.settings.abstain_below - self.settings.abstain_floor(language, other) for other in ("ar", "en")}
-        return {i: share * gap[detect_language(chunk.text)] for i, chunk in chunks.items()}
+        return {i: share * gap[detect_language(text)] for i, text in texts.items()}
 
     def sentences(self, hits: list[Hit]) -> list[tuple[int, Sentence, np.ndarray]]:
         """The embedded sentences of these hits, as (hit index, sentence, vector), in reading order."""
@@ -98,6 +102,18 @@ class Retriever:
                 break
         return hits
 
+
+
+def name_bridge(query: str, texts: dict[str, tuple[str, str]], settings: Settings) -> dict[str, float]:
+    """What a passage in the other language gains for its document holding the question's names,
+    transliterated (rag/bridge.py): BM25's part for a cross-language question, which shares no other
+    term with the text (eval/natural: an English question about the Kairouan museum was answered from
+    a page about another museum). `texts`: each candidate's document and its heading and text."""
+    if not settings.weight_bridge or not texts:
+        return {}
+    ids = list(texts)
+    return {i: settings.weight_bridge * share for i, share in zip(ids, bridge.shares(query, [texts[i] for i in ids]))
+            if share}
 
 
 def fuse(candidates: list[str], passage_sim: dict[str, float], sentence_sim: dict[str, float],

@@ -31,6 +31,9 @@ class Settings:
     weight_passage: float = 0.7
     weight_sentence: float = 1.0
     weight_lexical: float = 1.0
+    # A passage in the other language than the question gains this much times the share of the
+    # question's names (transliterated: "Kairouan" / «القيروان») it holds (rag/bridge.py; eval/natural tune split).
+    weight_bridge: float = 0.5
     # Answering
     answer_sentences: int = 3
     mmr_lambda: float = 0.7  # relevance vs redundancy when picking sentences
@@ -43,6 +46,8 @@ class Settings:
     answer_type_weight: float = 0.03
     answer_term_weight: float = 0.1
     answer_rank_weight: float = 0.01
+    # A sentence whose document holds the question's names in the other language (rag/bridge.py).
+    answer_bridge_weight: float = 0.03
     opening_penalty: float = 0.08
     # Below the floor by at most this much, the answer shows the closest passages, saying that none
     # answers directly (still abstained); further below, a plain refusal.

@@ -246,3 +246,67 @@ def test_a_word_list_of_the_documents_own_words_is_never_quoted(fresh_engine, tm
         answer = fresh_engine.ask(question)
         assert not answer.abstained, question
         assert all(c.source.endswith(SEED.name) for c in answer.citations), (question, answer.text)
+
+
+# --- issue 18: a name bridges the languages ------------------------------------------------------
+
+GLASS_MUSEUM = """Halden Glass Museum
+
+The Halden Glass Museum shows three centuries of glass blowing in the northern valleys.
+
+The museum is open from Tuesday to Sunday, from ten in the morning until five in the afternoon, and closes in February for repairs. Entry costs £6 for adults.
+
+Its oldest piece is a green bottle made in 1731 by a workshop near the river.
+"""
+MOSAIC_MUSEUM = """متحف الفسيفساء في مادبا
+
+متحف الفسيفساء متحف صغير يعرض لوحات من الفسيفساء وجدت في كنائس مادبا وبيوتها القديمة.
+
+يفتح المتحف من الثلاثاء إلى الأحد، ويغلق يوم الاثنين. ثمن التذكرة ثلاثة دنانير.
+
+أقدم لوحة في المتحف ترجع إلى القرن السادس، وتصور خريطة للمدن القريبة.
+"""
+
+
+def test_transliterated_names_share_a_skeleton():
+    from rag.bridge import names, skeleton
+
+    for latin, arabic in [("Madaba", "مادبا"), ("Kairouan", "القيروان"), ("Northgate", "نورثغيت"), ("Nablus", "نابلس"),
+                          ("Irbid", "إربد"), ("Nandakumar", "ناندكومار")]:
+        assert skeleton(latin) in names(f"زرنا {arabic} أمس"), (latin, arabic)
+    assert skeleton("Halden") != skeleton("مادبا")
+    # Only what may be a name: an English question's capitalised words, three consonants or more.
+    assert names("Which day is the Madaba museum closed?") == {skeleton("Madaba")}
+    assert names("where is it?") == frozenset()
+
+
+def test_a_question_naming_a_document_in_the_other_language_is_answered_from_it(fresh_engine, tmp_path):
+    # Two museums, both open Tuesday to Sunday; the question names the Arabic one in English. Without
+    # the name the English page wins (its sentence is in the reader's language and says "closes").
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "glass.txt").write_text(GLASS_MUSEUM, encoding="utf-8")
+    (docs / "mosaic.txt").write_text(MOSAIC_MUSEUM, encoding="utf-8")
+    fresh_engine.index([docs])
+    answer = fresh_engine.ask("Which day is the Madaba museum closed?")
+    assert not answer.abstained and answer.citations[0].source.endswith("mosaic.txt"), answer.text
+    assert "الاثنين" in answer.text
+    # The English museum's own question is still answered from its page.
+    answer = fresh_engine.ask("When is the Halden museum closed?")
+    assert answer.citations[0].source.endswith("glass.txt") and "February" in answer.text, answer.text
+
+
+def test_library_calibration_bounds_and_storage(tmp_path):
+    from rag.calibration import PROBES_AR, PROBES_EN, Calibration, load, save
+
+    assert len(PROBES_EN) == len(PROBES_AR) >= 30
+    calibration = Calibration(typical={"en": -0.01, "ar": -0.2}, embedder="e5-small-q4", probes=80)
+    # The floor is what a typical off-topic question reaches here, within [lowest, 0].
+    assert calibration.off_topic_floor("en", -0.03) == -0.01
+    assert calibration.off_topic_floor("ar", -0.03) == -0.03
+    assert Calibration(typical={"en": 0.04}, embedder="x", probes=1).off_topic_floor("en", -0.03) == 0.0
+    save(tmp_path, calibration)
+    assert load(tmp_path, "e5-small-q4") == calibration
+    assert load(tmp_path, "st:another-model") is None  # measured with another embedder: measure again
+    (tmp_path / "probes.json").write_text("{not json", encoding="utf-8")
+    assert load(tmp_path, "e5-small-q4") is None

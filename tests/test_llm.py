@@ -537,3 +537,31 @@ def test_below_the_extractive_floor_the_model_still_sees_the_passages(llm_engine
     answer = llm_engine.ask(question)
     assert [r for r in double.requests(question) if r["kind"] == "answer"]
     assert answer.mode == "openai:scripted" and not answer.abstained and "long experience" in answer.text
+
+
+def test_the_library_calibration_is_the_floor_under_which_the_model_is_not_asked(seed_engine, double, tmp_path):
+    """Issue 18.3: how off-topic probe questions score in this library (rag/calibration.py) is measured
+    once per index generation, kept with it, and is the LLM's off-topic floor."""
+    from rag import calibration
+    from rag.index_state import current_generation, state_dir
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_engine.settings.index_dir, index)
+    settings = _engine(seed_engine, double).settings.with_(index_dir=index)
+    measured = Sanad(settings).calibration()
+    stored = state_dir(index) / current_generation(index) / calibration.FILE
+    assert stored.exists() and calibration.load(stored.parent, measured.embedder) == measured
+    # One article on one subject: a typical off-topic question stays under the floor in both languages.
+    assert measured.typical["en"] < 0 and measured.typical["ar"] < 0
+    question = "Which flags would the force fly?"  # 0.004 under the extractive floor: the model judges it
+
+    def answered() -> int:
+        return len([r for r in double.requests(question) if r["kind"] == "answer"])
+
+    asked = answered()
+    assert Sanad(settings).ask(question).mode == "openai:scripted" and answered() == asked + 1
+    # A library where off-topic questions reach the extractive floor: the same question is not put to the model.
+    calibration.save(stored.parent, calibration.Calibration(typical={"en": 0.0, "ar": 0.0}, embedder=measured.embedder,
+                                                            probes=measured.probes))
+    answer = Sanad(settings).ask(question)
+    assert answer.abstained and answer.mode == "extractive" and answered() == asked + 1
