@@ -37,6 +37,7 @@ AMIRI = (  # Amiri's ligature parts: glyphs PDFium gives no text, under an Actua
     "يمكن للمدرّسين في ويلز أن يكونوا أعضاء مسجلين بالنقابات المهنية، وعلى المدرّسين في المدارس العامة شهادة.",
     "أسس تسلا شركة تسلا للإنارة الكهربائية والتصنيع، ثم منح الإمبراطور هنري الثالث بصفته (dux et magister "
     "Italiae) لقباً.",
+    "هناك 1.4 مليون مدرّساً بالمدارس الابتدائية، وكان واحداً من رابطة كرة القدم.",
 )
 DOCS = [Article("coast", "The coast road", "en", EN), Article("pottery", "متحف دار الفخّار", "ar", AR)]
 EVIDENCE = {d.language: [p[s:e] for p in d.paragraphs for s, e in sentence_spans(p)] for d in DOCS}
@@ -92,7 +93,7 @@ def test_amiri_glyphs_without_text_keep_their_words_whole(chromium_pdfs):
     no word space where Chromium only starts a run (ا لكهربائية, لقب ًا before)."""
     text = read(chromium_pdfs["ar-amiri"])
     for phrase in ("يمكن للمدرسين في ويلز", "وعلي المدرسين في المدارس", "للاناره الكهرباييه والتصنيع",
-                   "الامبراطور هنري الثالث", "لقبا."):
+                   "الامبراطور هنري الثالث", "لقبا.", "مليون مدرسا بالمدارس", "واحدا من رابطه كره"):
         assert phrase in folded(text), phrase
     assert word_share("\n".join(AMIRI), text) == 1.0
 

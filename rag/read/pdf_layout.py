@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import math
 import re
 import statistics
 import unicodedata
@@ -93,7 +94,7 @@ def page_lines(textpage, page_height: float, page=None) -> list[Line]:
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))  # the glyph's ink box
     ox, oy = ctypes.c_double(), ctypes.c_double()
     count = raw.FPDFText_CountChars(handle)
-    silent = _silent_glyphs(page, textpage, count) if page is not None else {}
+    silent, blanks = _silent_glyphs(page, textpage, count) if page is not None else ({}, [])
     for i in range(count):
         for glyph in silent.get(i, ()):
             glyphs.append(glyph)
@@ -126,9 +127,10 @@ def page_lines(textpage, page_height: float, page=None) -> list[Line]:
                        bool(char) and unicodedata.category(char) == "Mn", (left.value + right.value) / 2, i))
     for glyph in silent.get(count, ()):
         glyphs.append(glyph)
+    spaces += [(place, x, y, None) for place, x, y in blanks]  # None: placed by position only
     if not glyphs:
         return []
-    if silent:  # stream indices again in whole numbers, the glyphs PDFium left out in their places
+    if silent or blanks:  # stream indices again in whole numbers, the glyphs PDFium left out in their places
         rank = {i: n for n, i in enumerate(sorted({g[8] for g in glyphs} | {s[0] for s in spaces}))}
         glyphs = [(*g[:8], rank[g[8]]) for g in glyphs]
         spaces = [(rank[s[0]], *s[1:]) for s in spaces]
@@ -137,7 +139,8 @@ def page_lines(textpage, page_height: float, page=None) -> list[Line]:
     # is inside a word, not between two (its word spaces sit at the next glyph's origin too, but on
     # the baseline).
     origins = {g[8]: g[0] for g in glyphs}
-    spaces = [(i, x, y, generated, abs(origins.get(i + 1, x + 1) - x) < 0.01) for i, x, y, generated in spaces]
+    spaces = [(i, x, y, generated, None if generated is None else abs(origins.get(i + 1, x + 1) - x) < 0.01)
+              for i, x, y, generated in spaces]
     lines = []
     for part, column in _columns(_rows(glyphs)):
         line = _line(part, spaces)
@@ -148,8 +151,9 @@ def page_lines(textpage, page_height: float, page=None) -> list[Line]:
     return lines
 
 
-def _silent_glyphs(page, textpage, count: int) -> dict[int, list[tuple]]:
-    """Glyphs of the page that PDFium's text leaves out, by the stream index they come before.
+def _silent_glyphs(page, textpage, count: int) -> tuple[dict[int, list[tuple]], list[tuple[float, float, float]]]:
+    """Glyphs of the page that PDFium's text leaves out, by the stream index they come before, and
+    the blank glyphs (spaces) it leaves out, as (stream place, x of their middle, y).
 
     A writer marks a glyph whose text its font cannot say with an ActualText span (Chromium does so
     for Amiri's ligature parts and contextual forms). PDFium gives the span's text to the first glyph
@@ -161,35 +165,59 @@ def _silent_glyphs(page, textpage, count: int) -> dict[int, list[tuple]]:
     def address(pointer) -> int:
         return ctypes.cast(pointer, ctypes.c_void_p).value or 0
 
-    owner_end: dict[int, int] = {}  # text object -> the stream index after its last character
+    first_char: dict[int, int] = {}  # text object -> the stream index of its first character
     for i in range(count):
-        owner = address(raw.FPDFText_GetTextObject(textpage.raw, i))
-        if owner:
-            owner_end[owner] = i + 1
+        first_char.setdefault(address(raw.FPDFText_GetTextObject(textpage.raw, i)), i)
+    first_char.pop(0, None)
+    objects = [obj for obj in (raw.FPDFPage_GetObject(page.raw, n) for n in range(raw.FPDFPage_CountObjects(page.raw)))
+               if raw.FPDFPageObj_GetType(obj) == raw.FPDF_PAGEOBJ_TEXT]
+    said = [first_char.get(address(obj)) for obj in objects]
     # ActualText span -> [its text, the stream index of its text (None: PDFium gave it none),
-    # [(silent object, the stream index after the text objects before it), ...]]
+    # [(silent object, its place in the stream), ...]]
     spans: dict[int, list] = {}
-    after = 0
+    blanks: list[tuple[float, float, float]] = []
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     matrix = raw.FS_MATRIX()
     size = ctypes.c_float()
     x, y = ctypes.c_double(), ctypes.c_double()
-    for n in range(raw.FPDFPage_CountObjects(page.raw)):
-        obj = raw.FPDFPage_GetObject(page.raw, n)
-        if raw.FPDFPageObj_GetType(obj) != raw.FPDF_PAGEOBJ_TEXT:
-            continue
-        spoken = address(obj) in owner_end
-        if spoken:
-            after = owner_end[address(obj)]
+
+    def neighbours(n: int) -> list[int]:
+        """The stream indices of the nearest objects with text before and after object n (page order:
+        a writer may draw a right-to-left run left to right, and PDFium reverses its characters)."""
+        out = [next((said[k] for k in range(n - 1, -1, -1) if said[k] is not None), None),
+               next((said[k] for k in range(n + 1, len(said)) if said[k] is not None), None)]
+        return [i for i in out if i is not None]
+
+    for n, obj in enumerate(objects):
         span = _actual_text(obj)
         if span is None:
+            if said[n] is not None:
+                continue
+            raw.FPDFPageObj_GetBounds(obj, ctypes.byref(left), ctypes.byref(bottom), ctypes.byref(right), ctypes.byref(top))
+            if right.value > left.value:
+                continue
+            # A blank glyph PDFium gives no text: a space where it advances as far as one (Amiri's
+            # ة كوتنتين; the glyph beside it overhangs it), nothing where it has no width (in Amiri's الح).
+            raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(matrix))
+            raw.FPDFTextObj_GetFontSize(obj, ctypes.byref(size))
+            beside = neighbours(n)
+            if len(beside) < 2 or abs(beside[0] - beside[1]) != 1:
+                continue  # only between two glyphs that follow each other in PDFium's text
+            ends = []
+            for i in beside:
+                raw.FPDFText_GetCharOrigin(textpage.raw, i, ctypes.byref(x), ctypes.byref(y))
+                if abs(y.value - matrix.f) < 0.01 * size.value and x.value > matrix.e:
+                    ends.append(x.value)
+            if ends and 0.15 * size.value < min(ends) - matrix.e < size.value:
+                blanks.append((min(beside) + 0.5, (matrix.e + min(ends)) / 2, matrix.f))
             continue
         key, text = span
         entry = spans.setdefault(key, [text, None, []])
-        if spoken and entry[1] is None:
-            entry[1] = after - 1
-        elif not spoken:
-            entry[2].append((obj, after))
+        if said[n] is not None and entry[1] is None:
+            entry[1] = said[n]
+        elif said[n] is None:
+            beside = neighbours(n)
+            entry[2].append((obj, min(beside) + 0.5 if beside else -0.5))
     out: dict[int, list[tuple]] = {}
     for text, spoken, members in spans.values():
         for k, (obj, after) in enumerate(members):
@@ -204,12 +232,12 @@ def _silent_glyphs(page, textpage, count: int) -> dict[int, list[tuple]]:
             chars = text if spoken is None and k == 0 and text.strip() else ""
             if not chars and right.value - left.value <= 0:
                 continue
-            place = out.setdefault(after, [])
+            place = out.setdefault(math.ceil(after), [])
             for char in chars or [""]:
                 place.append((matrix.e, matrix.f, size.value, left.value, right.value, char,
                               bool(char) and unicodedata.category(char) == "Mn", (left.value + right.value) / 2,
-                              after if spoken is not None else after - 0.5 + 0.001 * len(place)))
-    return out
+                              after if spoken is not None else after + 0.001 * (len(place) + 1)))
+    return out, blanks
 
 
 def _actual_text(obj) -> tuple[int, str] | None:
@@ -413,7 +441,10 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
     # fpdf2 writes a line's final stop after the line's other words, so a stop with several spaces
     # between it and its neighbour in the stream is judged by the gap alone.
     # A space at the origin of the next glyph in the stream, off the baseline, starts a raised run.
-    spaces = [(i, y, generated, run and abs(y - baseline) >= 0.01 * size, run) for i, _, y, generated, run in spaces]
+    start_xs = sorted(x for _, x, y, _, run in spaces if run and abs(y - baseline) < 0.35 * size)
+    blank_xs = sorted(x for _, x, y, _, run in spaces if run is None and abs(y - baseline) < 0.02 * size)
+    spaces = [(i, y, generated, run and abs(y - baseline) >= 0.01 * size, run) for i, _, y, generated, run in spaces
+              if run is not None]
     on_line = [(i, generated, start) for i, y, generated, run, start in spaces
                if abs(y - baseline) < 0.02 * size and not run]
     separators = [i for i, _, _ in on_line]
@@ -439,6 +470,15 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
                 least = SPACE_GAP
             separated = between and not apart and gap > least * size
             gap = token[4] - previous[5]  # with the marks' ink from here on
+            if not separated and blank_xs:  # a space glyph PDFium left out, in the middle between the two
+                at = bisect.bisect_right(blank_xs, (previous[4] + previous[5]) / 2)
+                separated = at < len(blank_xs) and blank_xs[at] < (token[4] + token[5]) / 2
+            if not separated and gap > STARTED_GAP * size:
+                # A run-opening space whose place is between the two glyphs' ink is a space there,
+                # whatever the stream order or the run's height (Chromium writes مدرّساً بالمدارس as مدرّس,
+                # space, raised اً, ب, the space at the origin of اً, left of its ink; واحداً من likewise).
+                at = bisect.bisect_right(start_xs, previous[5])
+                separated = at < len(start_xs) and start_xs[at] < token[4]
             # (A stop drawn left of an Arabic word ends that word: fpdf2 leaves a gap before it.)
             boundary = (token[0] and previous[0]  # ink without a character takes its neighbour's side
                         and bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(previous[0]))
