@@ -185,3 +185,14 @@ def test_matrix_slice_reads_words_and_evidence_whole(tmp_path, producer):
     for score in measure(DOCS, EVIDENCE, [producer], tmp_path):
         assert score.words >= 0.995, (score.language, score.words)
         assert score.evidence >= 0.99 * score.evidence_total, (score.language, score.missed)
+
+
+def test_number_with_arabic_comma_stays_whole(tmp_path):
+    """fpdf2 leaves 0.26 em between 121 and the Arabic comma of 121،154 (one number to the bidi
+    algorithm): a number's separator is no letter meeting a digit, and the number reads whole."""
+    doc = Article("numbers", "أرقام", "ar", (
+        "جنت له براءات اختراعه مبلغاً كبيراً من المال، تم استخدام جزء كبير منه لتمويل مشاريعه الخاصة "
+        "بدرجات متفاوتة من النجاح .:121،154 عاش معظم حياته في سلسلة من فنادق نيويورك، خلال تقاعده.",))
+    [score] = measure([doc], {"ar": list(doc.paragraphs)}, [Producer("fpdf2 shaped 11pt", "fpdf2", "", 11, "justify")],
+                      tmp_path)
+    assert score.evidence == 1, score.missed
