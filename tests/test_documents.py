@@ -104,6 +104,10 @@ def test_pdf_hyphenated_line_ends_are_joined():
                                     + join_lines("3rd-", "and-9"), {"construction", "the", "and", "3rd"})
     assert text == "the construction began and the construction ended; 3rd-and-9"
     assert len(removed) == 1 and HYPHEN in joined
+    # A dash closing a line joins the next line's word, unless it is a spaced dash (Chromium's English
+    # "the territorial division –" / "counties or powiats").
+    assert join_lines("the years 1990–", "1995") == "the years 1990–1995"
+    assert join_lines("the territorial division –", "counties") == "the territorial division – counties"
 
 
 @pytest.mark.parametrize("columns", [60, 72, 80])

@@ -690,7 +690,8 @@ def join_lines(first: str, second: str) -> str:
     """One text from two wrapped lines. A hyphen at the break is kept as a marker for resolve_hyphens;
     punctuation that a writer wrapped onto the next line stays on its word."""
     first = re.sub(r"(?<=\w)-$", HYPHEN, first)  # "hinduism -" is a dash, not a hyphenated word
-    if first.endswith(HYPHEN) or re.search(r"[–—/]$", first) or re.match(r"[\u064b-\u065f\u0670]*[،؛؟.,:;!?)\]»”]", second):
+    # (A dash after a space is a spaced dash, "division – counties", and keeps its space.)
+    if first.endswith(HYPHEN) or re.search(r"(?<! )[–—/]$", first) or re.match(r"[\u064b-\u065f\u0670]*[،؛؟.,:;!?)\]»”]", second):
         return first + second
     return f"{first} {second}"
 
