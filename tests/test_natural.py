@@ -73,3 +73,13 @@ def test_a_slice_is_answered_right(slice_engine):
     kinds = by_kind(rows)["all"]
     assert kinds["off-topic"]["abstained"] == 1.0
     assert kinds["cross-language"]["n"] >= 3
+
+
+def test_calibration_reads_only_the_tune_split():
+    from eval.calibrate import natural_tune
+
+    rows = natural_tune()
+    all_rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert rows and {row["split"] for row in rows} == {"tune"}
+    assert len(rows) == sum(row["split"] == "tune" for row in all_rows) < len(all_rows)
+    assert {row["kind"] for row in rows} == {"same-language", "cross-language", "in-topic", "off-topic"}
