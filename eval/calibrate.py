@@ -11,7 +11,10 @@ and English paragraphs, the seed article and its English translation (tests/data
   answerable questions over both seed libraries;
 - off-topic: XQuAD's questions over the seed libraries, and every seed-set question over XQuAD's;
 - in-topic: eval/sets/in-topic-unanswerable.jsonl, questions about the seed article or an XQuAD
-  article that it does not answer, over the libraries of their topic.
+  article that it does not answer, over the libraries of their topic;
+- natural (`--natural`): the tune split of eval/natural (questions asked the way readers ask, over
+  ten short documents in both languages) adds its answerable, in-topic and off-topic questions over
+  its own library. Its blind split is never read here.
 
 For each direction it prints how many of each kind a threshold refuses, and suggests the highest
 threshold that refuses at most MAX_FALSE_ABSTAIN of the answerable questions, which refuses as many
@@ -35,12 +38,14 @@ from rag.text import detect_language
 
 from . import offline, runner
 from .runner import load_set
+from .natural.build import build as build_natural
 from .xquad import DEFAULT_OUT, convert, write
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_XQUAD = ROOT.parent / "shared" / "data" / "xquad"
 SEED_EN = ROOT / "tests" / "data" / "seed-en"
 IN_TOPIC = ROOT / "eval" / "sets" / "in-topic-unanswerable.jsonl"
+NATURAL = ROOT / "eval" / "natural" / "questions.jsonl"
 MAX_FALSE_ABSTAIN = 0.03
 DIRECTIONS = ("ar-ar", "en-en", "en-ar", "ar-en")  # question language - quoted sentence's language
 THRESHOLDS = np.round(np.arange(0.70, 0.90, 0.0025), 4)
@@ -68,19 +73,29 @@ def library(docs: Path) -> offline.Library:
     return offline.load_library(engine.settings.index_dir)
 
 
-def score_all(xquad_dir: Path, seeds: Path, seeds_set: Path) -> Scores:
+def natural_tune() -> list[dict]:
+    """The natural set's tune split (never its blind one)."""
+    rows = [json.loads(line) for line in NATURAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for row in rows if row.get("split") == "tune"]
+
+
+def score_all(xquad_dir: Path, seeds: Path, seeds_set: Path, natural: bool = False) -> Scores:
     converted = convert(xquad_dir)
     write(converted, DEFAULT_OUT)
     settings = load_settings()
     libraries = {"xquad-ar": DEFAULT_OUT / "docs-ar", "xquad-en": DEFAULT_OUT / "docs-en",
                  "seed-ar": seeds, "seed-en": SEED_EN}
+    natural_rows = natural_tune() if natural else []
+    if natural:
+        libraries["natural"] = build_natural()
     loaded = {name: library(docs) for name, docs in libraries.items()}
     embedder = load_embedder(loaded["seed-ar"].embedder, threads=settings.torch_threads)
 
     xquad = [(row["question"], row["id"]) for lang in ("ar", "en") for row in converted.sets[f"{lang}-{lang}"]]
     seed_items = load_set(seeds_set)
     in_topic = [json.loads(line) for line in IN_TOPIC.read_text(encoding="utf-8").splitlines() if line.strip()]
-    texts = list(dict.fromkeys([q for q, _ in xquad] + [i.question for i in seed_items] + [r["question"] for r in in_topic]))
+    texts = list(dict.fromkeys([q for q, _ in xquad] + [i.question for i in seed_items] + [r["question"] for r in in_topic]
+                               + [r["question"] for r in natural_rows]))
     print(f"embedding {len(texts)} questions", file=sys.stderr)
     vectors = dict(zip(texts, embedder.embed_queries(texts)))
 
@@ -100,6 +115,9 @@ def score_all(xquad_dir: Path, seeds: Path, seeds_set: Path) -> Scores:
     for row in in_topic:
         for lang in ("ar", "en"):
             ask("in-topic", row["question"], f"{'seed' if row['topic'] == 'seed' else 'xquad'}-{lang}")
+    for row in natural_rows:
+        kind = "answerable" if row["answerable"] else row["kind"]
+        ask(kind, row["question"], "natural")
     return scores
 
 
@@ -156,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("xquad_dir", nargs="?", type=Path, default=DEFAULT_XQUAD)
     parser.add_argument("--seeds-set", type=Path, default=ROOT / "eval" / "sets" / "seeds.jsonl")
     parser.add_argument("--seeds", type=Path, default=ROOT / "seeds")
+    parser.add_argument("--natural", action="store_true", help="add eval/natural's tune split (docs/natural.md)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    result = report(score_all(args.xquad_dir, args.seeds, args.seeds_set))
+    result = report(score_all(args.xquad_dir, args.seeds, args.seeds_set, natural=args.natural))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
