@@ -39,6 +39,14 @@ AMIRI = (  # Amiri's ligature parts: glyphs PDFium gives no text, under an Actua
     "Italiae) لقباً.",
     "هناك 1.4 مليون مدرّساً بالمدارس الابتدائية، وكان واحداً من رابطة كرة القدم.",
 )
+LATIN_IN_ARABIC = (  # XQuAD's paragraph as it is: its line breaks put DTIME (f (n)) where PDFium's spaces stray
+    "للحصول على تعريف دقيق لما يعنيه حل مسألة باستخدام مقدار معين من الزمان والمكان، يتم استخدام نموذج حاسوبي مثل "
+    "آلة تورينغ الحتمية. الزمان المطلوب من قبل آلة تورينغ الحتمية M على المدخل x هو إجمالي عدد انتقالات الحالة، أو "
+    "الخطوات التي تقوم بها الآلة قبل أن تتوقف وتُخرِج الجواب (\"نعم\" أو \"لا\"). يقال إن آلة تورينغ M تعمل خلال الزمن "
+    "f(n)، إذا كان الوقت الذي تتطلبه M على كل مدخل طوله n هو على الأكثر f(n). يمكن حل مسألة القرار A في الوقت f(n) "
+    "إذا كان هناك آلة تورينغ تعمل في الزمان f(n) تحل المشكلة. ونظراً لأن نظرية التعقيد مهتمة بتصنيف السائل استناداً إلى "
+    "الصعوبة، يحدد المرء مجموعات من المسائل استناداً إلى بعض المعايير. على سبيل المثال، يتم تعيين مجموعة المشاكل التي "
+    "يمكن حلها خلال الزمن f(n) على آلة تورينغ حتمية بواسطة DTIME (f (n)).")
 DOCS = [Article("coast", "The coast road", "en", EN), Article("pottery", "متحف دار الفخّار", "ar", AR)]
 EVIDENCE = {d.language: [p[s:e] for p in d.paragraphs for s, e in sentence_spans(p)] for d in DOCS}
 LEFT = Producer("chromium start Noto Naskh Arabic / Noto Serif 11pt", "chromium", "Noto Naskh Arabic|Noto Serif", 11, "start")
@@ -58,8 +66,11 @@ def chromium_pdfs(tmp_path_factory) -> dict[str, Path]:
     long_en = Article("columns", "Two columns", "en", EN * 4)
     long_ar = Article("columns", "عمودان", "ar", AR * 4)
     amiri = Producer("chromium start Amiri / DejaVu Sans 12pt", "chromium", "Amiri|DejaVu Sans", 12, "start")
+    sans = Producer("chromium justify Noto Sans Arabic / Noto Sans 12pt", "chromium", "Noto Sans Arabic|Noto Sans", 12,
+                    "justify")
     jobs = {"en": (DOCS[0], LEFT), "ar": (DOCS[1], LEFT), "en-columns": (long_en, columns),
-            "ar-columns": (long_ar, columns), "ar-amiri": (Article("amiri", "المدرّسون", "ar", AMIRI), amiri)}
+            "ar-columns": (long_ar, columns), "ar-amiri": (Article("amiri", "المدرّسون", "ar", AMIRI), amiri),
+            "ar-latin": (Article("latin", "التعقيد", "ar", (LATIN_IN_ARABIC,)), sans)}
     out = {name: folder / f"{name}.pdf" for name in jobs}
     print_chromium([(doc, producer, out[name]) for name, (doc, producer) in jobs.items()])
     return out
@@ -96,6 +107,13 @@ def test_amiri_glyphs_without_text_keep_their_words_whole(chromium_pdfs):
                    "الامبراطور هنري الثالث", "لقبا.", "مليون مدرسا بالمدارس", "واحدا من رابطه كره"):
         assert phrase in folded(text), phrase
     assert word_share("\n".join(AMIRI), text) == 1.0
+
+
+@needs_chromium
+def test_pdfium_spaces_in_a_latin_run_inside_arabic_stand_where_pdfium_puts_them(chromium_pdfs):
+    """PDFium's own space between f and (n) in DTIME (f (n)) comes in its text before the bracket
+    (the run is reversed): its place on the line says which glyphs it parts."""
+    assert "DTIME (f (n))." in read(chromium_pdfs["ar-latin"])
 
 
 @needs_chromium

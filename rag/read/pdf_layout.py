@@ -441,7 +441,8 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
     # fpdf2 writes a line's final stop after the line's other words, so a stop with several spaces
     # between it and its neighbour in the stream is judged by the gap alone.
     # A space at the origin of the next glyph in the stream, off the baseline, starts a raised run.
-    start_xs = sorted(x for _, x, y, _, run in spaces if run and abs(y - baseline) < 0.35 * size)
+    start_xs = sorted(x for _, x, y, generated, run in spaces
+                      if (run or generated) and abs(y - baseline) < 0.35 * size)
     blank_xs = sorted(x for _, x, y, _, run in spaces if run is None and abs(y - baseline) < 0.02 * size)
     spaces = [(i, y, generated, run and abs(y - baseline) >= 0.01 * size, run) for i, _, y, generated, run in spaces
               if run is not None]
@@ -474,9 +475,10 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
                 at = bisect.bisect_right(blank_xs, (previous[4] + previous[5]) / 2)
                 separated = at < len(blank_xs) and blank_xs[at] < (token[4] + token[5]) / 2
             if not separated and gap > STARTED_GAP * size:
-                # A run-opening space whose place is between the two glyphs' ink is a space there,
-                # whatever the stream order or the run's height (Chromium writes مدرّساً بالمدارس as مدرّس,
-                # space, raised اً, ب, the space at the origin of اً, left of its ink; واحداً من likewise).
+                # A run-opening space, or one of PDFium's own, whose place is between the two glyphs' ink
+                # is a space there, whatever the stream order or the run's height (Chromium writes مدرّساً
+                # بالمدارس as مدرّس, space, raised اً, ب, the space at the origin of اً, left of its ink;
+                # PDFium's space in a reversed Latin run, DTIME (f (n)), comes before the bracket).
                 at = bisect.bisect_right(start_xs, previous[5])
                 separated = at < len(start_xs) and start_xs[at] < token[4]
             # (A stop drawn left of an Arabic word ends that word: fpdf2 leaves a gap before it.)
