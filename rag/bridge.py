@@ -64,15 +64,15 @@ def _arabic_forms(word: str) -> set[str]:
     return forms
 
 
+@lru_cache(maxsize=8192)  # passages recur from question to question
 def names(text: str) -> frozenset[str]:
     """Skeletons of the words that may be names: in English the capitalised words (not function
     words), in Arabic every word that is not a function word (Arabic has no capitals)."""
     out = set()
     if detect_language(text) == "ar":
-        for word in _ARABIC_WORD.findall(text):
-            if normalize(word) in STOP_WORDS:
-                continue
-            out |= {skeleton(form) for form in _arabic_forms(word)}
+        for word in _ARABIC_WORD.findall(normalize(text)):
+            if word not in STOP_WORDS:
+                out |= {skeleton(form) for form in _arabic_forms(word)}
     else:
         for word in _CAPITALISED.findall(text):
             if normalize(word) not in STOP_WORDS:
@@ -80,12 +80,13 @@ def names(text: str) -> frozenset[str]:
     return frozenset(s for s in out if len(s) >= MIN_CONSONANTS)
 
 
-def _words(text: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def _words(text: str) -> frozenset[str]:
     """The text's words as written (normalised; Arabic also without a clitic prefix)."""
     out: set[str] = set()
-    for word in re.findall(r"[^\W\d_]+", text):
-        out |= _arabic_forms(word) if _ARABIC_WORD.fullmatch(word) else {normalize(word)}
-    return out
+    for word in set(re.findall(r"[^\W\d_]+", normalize(text))):
+        out |= _arabic_forms(word) if _ARABIC_WORD.fullmatch(word) else {word}
+    return frozenset(out)
 
 
 def _spellings(question: str) -> dict[str, set[str]]:
