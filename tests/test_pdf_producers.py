@@ -214,3 +214,15 @@ def test_number_with_arabic_comma_stays_whole(tmp_path):
     [score] = measure([doc], {"ar": list(doc.paragraphs)}, [Producer("fpdf2 shaped 11pt", "fpdf2", "", 11, "justify")],
                       tmp_path)
     assert score.evidence == 1, score.missed
+
+
+def test_typst_marked_letters_written_apart_stay_in_their_words(tmp_path):
+    """Typst writes a letter carrying a mark (اللذينِ, وتُخرِج) in a pass of its own, so the stream has
+    many spaces between it and its neighbours on the line: the ink says they are one word."""
+    doc = Article("marks", "حركات", "ar", (
+        "بعد مغادرته شركة إديسون قام تسلا بشراكة مع اثنين من رجال الأعمال في 1886، روبرت لين و بنجامين فايل ، "
+        "اللذينِ وافقا على تمويل شركة إنارة كهربائية باسم تسلا. الزمان المطلوب هو عدد الخطوات التي تقوم بها "
+        "الآلة قبل أن تتوقف وتُخرِج الجواب (\"نعم\" أو \"لا\").",))
+    [score] = measure([doc], {"ar": list(doc.paragraphs)}, [Producer("typst 11pt", "typst", "", 11, "justify")],
+                      tmp_path)
+    assert score.words == 1.0 and score.evidence == 1, score.missed

@@ -467,6 +467,10 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
             if between == 1 and not neutral:
                 least = (-SPACE_OVERLAP if separators[first] in guessed or not mixed
                          else STARTED_GAP if separators[first] in starts else RUN_GAP)
+            elif between > 1 and not neutral:
+                # Two neighbours with several spaces between them in the stream were written apart
+                # (Typst writes a marked letter, اللذينِ, in a pass of its own): the ink decides.
+                least = WIDE_GAP
             else:
                 least = SPACE_GAP
             separated = between and not apart and gap > least * size
