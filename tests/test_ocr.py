@@ -237,6 +237,22 @@ def test_an_arabic_comma_read_as_a_full_stop_is_a_comma_again(tmp_path):
     assert text.count(".") == 2 and text.endswith("إيلي.")
 
 
+@pytest.mark.parametrize("printed, read_as, expected", [
+    ("(الحديقة الساكسونية)،", "(الحديقة الساكسونية).", "(الحديقة الساكسونية)،"),
+    ("(الحديقة الساكسونية).", "(الحديقة الساكسونية).", "(الحديقة الساكسونية)."),
+])
+def test_a_comma_after_a_closing_bracket_is_told_from_a_full_stop(printed, read_as, expected):
+    """The mark is judged after a closing bracket or quote too (it stands left of the bracket)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(make_files.NOTO_SANS_ARABIC), 33)  # 12 pt at 200 dpi
+    width = round(font.getlength(printed, direction="rtl")) + 8
+    image = Image.new("L", (width, 60), 255)
+    ImageDraw.Draw(image).text((4, 4), printed, font=font, fill=0, direction="rtl")
+    word = ocr.Word(read_as, (0.0, 0.0, 1.0, 1.0))
+    assert ocr._arabic_comma(word, image, usual=44, arabic_page=True) == expected
+
+
 
 def test_latin_inside_an_arabic_line_is_read_again_as_latin(tmp_path):
     """The Arabic model reads '(WSE)' as '(1/55!)' and 'Panthers' as '311817615"': those lines are

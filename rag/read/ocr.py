@@ -46,12 +46,12 @@ RUNNING_WORDS = 15  # a running header or footer is a line, not a paragraph
 COMMA_HEIGHT = 0.15  # of the page's usual line height: a mark at least this tall after an Arabic word is a comma
 MARGIN = 0.05  # of the page's height: the band at its top and bottom where running lines are printed
 LATIN_CONFIDENCE = 50  # a Latin word read again in an Arabic line replaces garbage only from this confidence
-CACHE_VERSION = "4"  # change it when what is cached (or how it is read) changes
+CACHE_VERSION = "5"  # change it when what is cached (or how it is read) changes
 
 _ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
 _LATIN = re.compile("[A-Za-z]")
 _SENTENCE_END = re.compile(r"[.!?؟…:;؛]['\"»”’)\]]*$")
-_END_MARK = re.compile("(.)([.,]+)$")  # a word's last letter and the marks after it
+_END_MARK = re.compile("(.)[)\\]»\"']*([.,]+)$")  # a word's last letter, a closing bracket or quote, the marks
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u064b-\u0652\u0671-\u06d3]")
 # What the Arabic model makes of Latin: brackets, slashes, digits inside a word of letters ("و9", "ل2000"
 # and numbers are fine).
