@@ -108,6 +108,8 @@ def test_pdf_hyphenated_line_ends_are_joined():
     # "the territorial division –" / "counties or powiats").
     assert join_lines("the years 1990–", "1995") == "the years 1990–1995"
     assert join_lines("the territorial division –", "counties") == "the territorial division – counties"
+    # A line opening with a stop had a space before it: no writer breaks a line between a word and its stop.
+    assert join_lines("بدرجات متفاوتة من النجاح", ".:121،154 عاش") == "بدرجات متفاوتة من النجاح .:121،154 عاش"
 
 
 @pytest.mark.parametrize("columns", [60, 72, 80])

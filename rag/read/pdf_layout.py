@@ -693,11 +693,13 @@ def _ends_short(line: Line, lo: float, hi: float, width: float) -> bool:
 
 
 def join_lines(first: str, second: str) -> str:
-    """One text from two wrapped lines. A hyphen at the break is kept as a marker for resolve_hyphens;
-    punctuation that a writer wrapped onto the next line stays on its word."""
+    """One text from two wrapped lines. A hyphen at the break is kept as a marker for resolve_hyphens.
+    A line that opens with a stop or a bracket keeps the space before it: writers break lines only
+    where a break is allowed (Unicode line breaking allows none before a stop stuck to its word), so
+    the source had a space there ("النجاح .:121،154" printed by fpdf2 and Chromium)."""
     first = re.sub(r"(?<=\w)-$", HYPHEN, first)  # "hinduism -" is a dash, not a hyphenated word
     # (A dash after a space is a spaced dash, "division – counties", and keeps its space.)
-    if first.endswith(HYPHEN) or re.search(r"(?<! )[–—/]$", first) or re.match(r"[\u064b-\u065f\u0670]*[،؛؟.,:;!?)\]»”]", second):
+    if first.endswith(HYPHEN) or re.search(r"(?<! )[–—/]$", first) or re.match(r"[\u064b-\u065f\u0670]", second):
         return first + second
     return f"{first} {second}"
 
