@@ -201,12 +201,13 @@ def _silent_glyphs(page, textpage, count: int) -> tuple[dict[int, list[tuple]], 
             raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(matrix))
             raw.FPDFTextObj_GetFontSize(obj, ctypes.byref(size))
             beside = neighbours(n)
-            if len(beside) < 2 or abs(beside[0] - beside[1]) != 1:
-                continue  # only between two glyphs that follow each other in PDFium's text
+            lo, hi = sorted(beside) if len(beside) == 2 else (0, count)
+            if hi - lo > 3 or any(raw.FPDFText_IsGenerated(textpage.raw, j) != 1 for j in range(lo + 1, hi)):
+                continue  # only between two glyphs that follow each other in PDFium's text (its line breaks aside)
             ends = []
             for i in beside:
                 raw.FPDFText_GetCharOrigin(textpage.raw, i, ctypes.byref(x), ctypes.byref(y))
-                if abs(y.value - matrix.f) < 0.01 * size.value and x.value > matrix.e:
+                if abs(y.value - matrix.f) < 0.35 * size.value and x.value > matrix.e:
                     ends.append(x.value)
             if ends and 0.15 * size.value < min(ends) - matrix.e < size.value:
                 blanks.append((min(beside) + 0.5, (matrix.e + min(ends)) / 2, matrix.f))
@@ -259,13 +260,19 @@ def _actual_text(obj) -> tuple[int, str] | None:
 
 
 def _rows(glyphs: list[tuple]) -> list[list[tuple]]:
-    """Glyphs on one baseline, top to bottom."""
+    """Glyphs on one baseline, top to bottom. A row's baseline is where most of its glyphs stand, not
+    its highest glyph: Chromium raises a letter with a shadda and lowers one with a kasratan (عالٍ)."""
     rows: list[list[tuple]] = []
+    baselines: list[Counter] = []
     for glyph in sorted(glyphs, key=lambda g: -g[1]):
-        if rows and abs(rows[-1][0][1] - glyph[1]) <= 0.35 * max(glyph[2], rows[-1][0][2]):
-            rows[-1].append(glyph)
-        else:
-            rows.append([glyph])
+        if rows:
+            baseline = baselines[-1].most_common(1)[0][0]
+            if abs(baseline - glyph[1]) <= 0.35 * max(glyph[2], rows[-1][0][2]):
+                rows[-1].append(glyph)
+                baselines[-1][round(glyph[1], 2)] += 1
+                continue
+        rows.append([glyph])
+        baselines.append(Counter({round(glyph[1], 2): 1}))
     return rows
 
 
@@ -357,7 +364,9 @@ def _drop_doubles(row: list[tuple]) -> list[tuple]:
         return row
     boxes = {k: (min(g[3] for g in members), max(g[4] for g in members)) for k, members in groups.items()}
     dropped: set = set()
-    for key, members in groups.items():
+    # Of two copies, the one off the row's baseline goes (Typst's lowered لٍ is written apart from its word).
+    baseline = Counter(round(g[1], 2) for g in row).most_common(1)[0][0]
+    for key, members in sorted(groups.items(), key=lambda item: -abs(item[1][0][1] - baseline)):
         centre = sum(boxes[key]) / 2
         chars = sorted(g[5] for g in members)
         if not any(c and unicodedata.combining(c) for c in chars):
@@ -483,8 +492,8 @@ def _line(row: list[tuple], spaces: list[tuple[int, float, float, bool, bool]]) 
                 # is a space there, whatever the stream order or the run's height (Chromium writes مدرّساً
                 # بالمدارس as مدرّس, space, raised اً, ب, the space at the origin of اً, left of its ink;
                 # PDFium's space in a reversed Latin run, DTIME (f (n)), comes before the bracket).
-                at = bisect.bisect_right(start_xs, previous[5])
-                separated = at < len(start_xs) and start_xs[at] < token[4]
+                at = bisect.bisect_right(start_xs, previous[2])  # between the letters (a tanween may reach past)
+                separated = at < len(start_xs) and start_xs[at] < token[1]
             # (A stop drawn left of an Arabic word ends that word: fpdf2 leaves a gap before it.)
             boundary = (token[0] and previous[0]  # ink without a character takes its neighbour's side
                         and bool(_ARABIC.match(token[0])) != bool(_ARABIC.match(previous[0]))
