@@ -4,8 +4,9 @@ Each scanned copy starts from the PDF headless Chromium prints (eval.formats.ren
 every page is rendered to a grayscale image, as a scanner would, and the images are saved as a PDF
 with no text layer, so Sanad has to read it by OCR. One copy is turned a little and noised, as a
 sheet fed crooked through an old scanner; the photographed copy is a JPEG of each page taken by a
-phone (turned, grey paper, sensor noise). The slides are a title slide and a slide per paragraph;
-the spreadsheet a row per paragraph under column headers.
+phone (turned, grey paper, sensor noise), and the same photographs again as one multi-page TIFF.
+The slides are a title slide and a slide per paragraph; the spreadsheet a row per paragraph under
+column headers.
 
     python -m eval.scanned ../shared/data/xquad --articles 3   # words read back, OCR time and memory
 """
@@ -70,13 +71,35 @@ def scanned(dpi: int, spoil: bool = False) -> Callable[[Article, Path], Path]:
     return render
 
 
-def render_photo(article: Article, path: Path) -> Path:
-    """A JPEG per page, as a phone takes them: <stem>.jpg, <stem>-2.jpg, ..."""
-    first = path.with_suffix(".jpg")
+def _photos(article: Article) -> list:
+    """Each page as a phone photographs it, JPEG-encoded: (bytes, the image as a JPEG reader sees it)."""
+    import io
+
+    from PIL import Image
+
+    out = []
     for n, image in enumerate(_pages(article, 200)):
-        target = first if n == 0 else path.with_name(f"{path.name}-{n + 1}.jpg")
-        _spoiled(image, PHOTO_ANGLE if n % 2 else -PHOTO_ANGLE, 100 + n).convert("RGB").save(target, quality=85)
+        buffer = io.BytesIO()
+        _spoiled(image, PHOTO_ANGLE if n % 2 else -PHOTO_ANGLE, 100 + n).convert("RGB").save(buffer, "JPEG", quality=85)
+        out.append((buffer.getvalue(), Image.open(io.BytesIO(buffer.getvalue())).convert("L")))
+    return out
+
+
+def render_photo(article: Article, path: Path) -> Path:
+    """A JPEG per page, as a phone takes them: <stem>.jpg, <stem>-2.jpg, ... (each a document of its own)."""
+    first = path.with_suffix(".jpg")
+    for n, (data, _) in enumerate(_photos(article)):
+        (first if n == 0 else path.with_name(f"{path.name}-{n + 1}.jpg")).write_bytes(data)
     return first
+
+
+def render_photo_tiff(article: Article, path: Path) -> Path:
+    """The same photographs (the same pixels, JPEG's losses and all) as the pages of one TIFF: a
+    series of photos kept together as one document, as a scanning app or a fax keeps them."""
+    pages = [image for _, image in _photos(article)]
+    path = path.with_suffix(".tif")
+    pages[0].save(path, save_all=True, append_images=pages[1:], compression="tiff_lzw", dpi=(200, 200))
+    return path
 
 
 def render_pptx(article: Article, path: Path) -> Path:
@@ -121,10 +144,11 @@ RENDERERS: dict[str, Callable[[Article, Path], Path]] = {
     "scanned-300": scanned(300),
     "scanned-noisy": scanned(200, spoil=True),
     "photo-jpg": render_photo,
+    "photo-tiff": render_photo_tiff,
     "pptx": render_pptx,
     "xlsx": render_xlsx,
 }
-SUFFIXES = (".jpg", ".pptx", ".xlsx")  # of the files these write, beside formats.py's
+SUFFIXES = (".jpg", ".tif", ".pptx", ".xlsx")  # of the files these write, beside formats.py's
 
 
 def scanned_book(xquad_dir: Path, path: Path, pages: int = 50, dpi: int = 200) -> Path:
@@ -201,7 +225,7 @@ def measure(library: list[Article], folder: Path) -> dict:
     for language in ("ar", "en"):
         recalls, seconds, pages = [], 0.0, 0
         for article in (a for a in library if a.language == language):
-            files = [f for f in sorted(folder.glob(f"{language}-{article.slug}*")) if f.suffix in (".pdf", ".jpg")]
+            files = [f for f in sorted(folder.glob(f"{language}-{article.slug}*")) if f.suffix in (".pdf", ".jpg", ".tif")]
             text = ""
             for path in files:
                 started = time.perf_counter()
@@ -230,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.scanned", description=__doc__.split("\n\n")[0])
     parser.add_argument("xquad_dir", type=Path, nargs="?", default=Path("../shared/data/xquad"))
     parser.add_argument("--articles", type=int, default=6)
-    parser.add_argument("--formats", default="scanned-200,scanned-300,scanned-noisy,photo-jpg")
+    parser.add_argument("--formats", default="scanned-200,scanned-300,scanned-noisy,photo-jpg,photo-tiff")
     parser.add_argument("--work", type=Path, default=CACHE / "formats")
     parser.add_argument("--measure-one", help=argparse.SUPPRESS)  # the child process that measures a format
     parser.add_argument("--book", type=Path, help="only write the 50-page Arabic scan to this PDF")
