@@ -45,8 +45,9 @@ ARABIC_PAGE = 0.9  # share of letters that are Arabic for a page read with "ara+
 RUNNING_WORDS = 15  # a running header or footer is a line, not a paragraph
 COMMA_HEIGHT = 0.15  # of the page's usual line height: a mark at least this tall after an Arabic word is a comma
 MARGIN = 0.05  # of the page's height: the band at its top and bottom where running lines are printed
+UNSURE_NUMBER = 40  # a number read with less confidence than this in an Arabic line may be Latin
 LATIN_CONFIDENCE = 50  # a Latin word read again in an Arabic line replaces garbage only from this confidence
-CACHE_VERSION = "5"  # change it when what is cached (or how it is read) changes
+CACHE_VERSION = "6"  # change it when what is cached (or how it is read) changes
 
 _ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
 _LATIN = re.compile("[A-Za-z]")
@@ -55,7 +56,9 @@ _END_MARK = re.compile("(.)[)\\]»\"']*([.,]+)$")  # a word's last letter, a clo
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u064b-\u0652\u0671-\u06d3]")
 # What the Arabic model makes of Latin: brackets, slashes, digits inside a word of letters ("و9", "ل2000"
 # and numbers are fine).
-_GARBLED = re.compile(r"[\[\]|<>{}©@#*_~\\]|![^\s]|[\u0621-\u064a].*\d|\d.*[\u0621-\u064a]|(?<!\d)/|/(?!\d)|\d{7}")
+_GARBLED = re.compile(r"[\[\]|<>{}©@#*_~\\]|![^\s]|[\u0621-\u064a].*\d|\d.*[\u0621-\u064a]|\d/\D|\D/\d")
+_LONG_NUMBER = re.compile(r"\d{7}")  # seven digits and no separator: Latin letters read as digits
+_ARABIC_BRACKETED = re.compile(r"^[\[(«\"]*[\u0621-\u064a\u064b-\u0652ـ]+[\])»\"]*[.,،:؛]?[\])»\"]*$")
 _PREFIXED_NUMBER = re.compile(r"^[وبلفك]?\d[\d.,:\-–]*[.,،:؛]?$")
 _HYPHENATED = re.compile(r"[A-Za-z]-$")
 _MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # direction marks Tesseract adds to words
@@ -433,11 +436,15 @@ def _latin_read_again(image, page: Page, confidences: list[float], source: str) 
 
 
 def _garbled(text: str, confidence: float) -> bool:
-    """Whether a word the Arabic model read looks like Latin it could not read: brackets, slashes or
-    digits among letters, or a number it was unsure of ("Panthers" read as "5615", confidence 34)."""
-    if _GARBLED.search(text) and not _PREFIXED_NUMBER.match(text):
+    """Whether a word the Arabic model read looks like Latin it could not read: brackets or digits
+    among letters, or a number it was very unsure of ("Panthers" read as "5615", confidence 34).
+    Arabic in brackets ("[بحاجة لمصدر]") and a year it was only fairly unsure of are not."""
+    if _ARABIC_BRACKETED.match(text) or (_PREFIXED_NUMBER.match(text) and confidence >= UNSURE_NUMBER
+                                         and not _LONG_NUMBER.search(text)):
+        return False
+    if _GARBLED.search(text) or _LONG_NUMBER.search(text):
         return True
-    return 0 <= confidence < LOW_CONFIDENCE and not _ARABIC.search(text) and bool(re.search(r"\d", text))
+    return 0 <= confidence < UNSURE_NUMBER and not _ARABIC.search(text) and bool(re.search(r"\d", text))
 
 
 def _line_again(image, line: list[Word], garbled: set[int], source: str) -> list[Word]:
