@@ -117,6 +117,17 @@ def test_pdfium_spaces_in_a_latin_run_inside_arabic_stand_where_pdfium_puts_them
 
 
 @needs_chromium
+def test_direction_marks_in_an_actualtext_are_not_text(tmp_path):
+    """The formats library's Chromium print draws XQuAD's right-to-left marks as glyphs under an
+    ActualText span that PDFium gives no text: the span is read for its letters only."""
+    from eval.formats import render_pdf_chromium
+
+    article = Article("rlm", "المعلم", "ar", ("\u200f\u200fفي الماضي، كان العقاب البدني شائعاً في المدارس.",))
+    text = read(render_pdf_chromium(article, tmp_path / "rlm"))
+    assert folded("في الماضي، كان العقاب البدني شائعاً في المدارس.") in folded(text) and "\u200f" not in text
+
+
+@needs_chromium
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_two_columns_are_read_one_after_the_other(chromium_pdfs, language):
     text = folded(read(chromium_pdfs[f"{language}-columns"]))

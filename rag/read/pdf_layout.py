@@ -230,7 +230,9 @@ def _silent_glyphs(page, textpage, count: int) -> tuple[dict[int, list[tuple]], 
                 raw.FPDFText_GetCharOrigin(textpage.raw, spoken, ctypes.byref(x), ctypes.byref(y))
                 if abs(y.value - matrix.f) > 0.002 * size.value:
                     continue  # a copy drawn raised over its letter (Chromium's tanween runs) adds no ink
-            chars = text if spoken is None and k == 0 and text.strip() else ""
+            # (Marks of direction and the like in an ActualText, Chromium's RLM at a paragraph start, say nothing.)
+            chars = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf")) if spoken is None and k == 0 else ""
+            chars = chars if chars.strip() else ""
             if not chars and right.value - left.value <= 0:
                 continue
             place = out.setdefault(math.ceil(after), [])
