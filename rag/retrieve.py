@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import bridge
+from . import bridge, lexicon
 from .embedders import Embedder
-from .lexical import LexicalIndex, has_content, is_word_list
+from .lexical import LexicalIndex, LexicalResult, has_content, is_word_list
 from .settings import Settings
 from .store import VectorStore
 from .text import detect_language, fold_whitespace, normalize
@@ -40,12 +40,16 @@ class Retriever:
         by_sentence = list(dict.fromkeys(i for i, _ in self.store.query_sentences(vector, 3 * n)))
         result = self.lexical.search(query, n)
         candidates = list(dict.fromkeys([i for i, _ in dense] + by_sentence[:n] + result.ids))
+        chunks = self.store.get(candidates)
+        crossed = self._crossed(query, [chunk.text for chunk in chunks.values()], n)
+        if new := [i for i in crossed.ids if i not in chunks]:
+            candidates += new
+            chunks.update(self.store.get(new))
         passage = self.store.chunk_vectors(candidates)
         passage_sim = {i: float(v @ vector) for i, v in passage.items()}
         sentence_sim: dict[str, float] = {}
         for chunk_id, v in self.store.sentence_vectors(candidates):
             sentence_sim[chunk_id] = max(sentence_sim.get(chunk_id, -1.0), float(v @ vector))
-        chunks = self.store.get(candidates)
         texts = {i: (chunk.source, f"{chunk.heading}\n{chunk.text}") for i, chunk in chunks.items()}
         lift = self._lift(query, {i: chunk.text for i, chunk in chunks.items()})
         scores = fuse(candidates, {i: v + lift.get(i, 0.0) for i, v in passage_sim.items()},
@@ -53,8 +57,19 @@ class Retriever:
                       dict(zip(result.ids, result.scores)), result.coverage, self.settings)
         for i, share in name_bridge(query, texts, self.settings).items():
             scores[i] += share
+        for i, gain in word_bridge(query, crossed, result, texts, self.settings).items():
+            scores[i] += gain
         ranked = sorted(scores, key=lambda i: -scores[i])
         return self._hits(ranked, scores, k, dense=dense, lexical=result.ids, passage_sim=passage_sim)
+
+    def _crossed(self, query: str, texts: list[str], n: int) -> LexicalResult:
+        """BM25 for the question's words that the candidates in its own language lack, translated into
+        the other language (rag/lexicon.py, an optional extra; nothing without it)."""
+        if not self.settings.weight_lexicon:
+            return LexicalResult([], [], 0.0)
+        language = detect_language(query)
+        words = lexicon.crossing(query, [text for text in texts if detect_language(text) == language])
+        return self.lexical.search(" ".join(dict.fromkeys(w for sense in words for w in sense)), n)
 
     def _lift(self, query: str, texts: dict[str, str]) -> dict[str, float]:
         """What a passage in another language than the query gains: similarities run lower across
@@ -114,6 +129,21 @@ def name_bridge(query: str, texts: dict[str, tuple[str, str]], settings: Setting
     ids = list(texts)
     return {i: settings.weight_bridge * share for i, share in zip(ids, bridge.shares(query, [texts[i] for i in ids]))
             if share}
+
+
+def word_bridge(query: str, crossed: LexicalResult, own: LexicalResult, texts: dict[str, tuple[str, str]],
+                settings: Settings) -> dict[str, float]:
+    """What a passage in the other language gains for holding the question's ordinary words, translated
+    by the optional lexicon (rag/lexicon.py): BM25 of the translation, against the best BM25 score of
+    the question itself (capped at 1). A question its own language's passages answer word for word
+    leaves the translation little to add; one they share only a word or two with ("museum") does not.
+    Passages in the question's own language gain nothing (BM25 already saw their words)."""
+    if not crossed.ids:
+        return {}
+    language = detect_language(query)
+    top = max(own.scores, default=0.0) or max(crossed.scores) or 1.0
+    return {i: settings.weight_lexicon * min(1.0, score / top) for i, score in zip(crossed.ids, crossed.scores)
+            if i in texts and detect_language(texts[i][1]) != language}
 
 
 def fuse(candidates: list[str], passage_sim: dict[str, float], sentence_sim: dict[str, float],

