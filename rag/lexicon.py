@@ -45,11 +45,9 @@ _ENGLISH_WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?")
 # Clitics tried off an Arabic word (after normalize), longest first: the stem list holds bare stems.
 _PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "وب", "ول", "فب", "فل", "و", "ف", "ب", "ل", "ك", "")
 _SUFFIXES = ("هما", "كما", "تها", "ات", "ون", "ين", "ان", "يه", "ها", "هم", "هن", "كم", "نا", "ه", "ي", "")
-
+# A question's first word is capitalised without being a name.
 _QUESTION_OPENERS = frozenset({"what", "who", "when", "where", "why", "how", "which", "whose", "whom", "is",
                                "are", "was", "were", "did", "does", "do", "can", "could", "in", "on", "at"})
-
-
 # Words of how a question is asked, not of what it is about ("how much", "how long").
 _VAGUE = frozenset({"much", "many", "long", "get", "got", "happen", "happens", "happened", "make", "made",
                     "there", "first", "can", "could", "would", "should", "will", "has", "have", "had", "not"})
