@@ -18,8 +18,8 @@ from typing import Sequence
 import numpy as np
 
 from rag.index_state import load_manifest, state_dir
-from rag.lexical import LexicalIndex
-from rag.retrieve import fuse, name_bridge
+from rag.lexical import LexicalIndex, LexicalResult
+from rag.retrieve import crossing_query, fuse, name_bridge, word_bridge
 from rag.settings import Settings
 from rag.store import VectorStore, open_client
 from rag.text import detect_language
@@ -97,6 +97,14 @@ def search(library: Library, question: str, vector: np.ndarray, settings: Settin
                if exclude is None or not exclude[library.position[i]]}
     lexical = dict(list(lexical.items())[:n])
     candidates = list(dict.fromkeys(dense + by_sentence + list(lexical)))
+    # As Retriever._crossed: the question's words its own-language candidates lack, translated by the
+    # optional lexicon and searched by BM25 (nothing without it).
+    words = crossing_query(question, [library.texts[c] for c in candidates], settings)
+    crossed = library.lexical.search(words, n + (0 if exclude is None else int(exclude.sum()))) if words else None
+    across = {} if crossed is None else {library.position[i]: s for i, s in zip(crossed.ids, crossed.scores)
+                                         if exclude is None or not exclude[library.position[i]]}
+    across = dict(list(across.items())[:n])
+    candidates += [c for c in across if c not in candidates]
     per_chunk = np.full(len(library.chunk_ids), -np.inf)
     np.maximum.at(per_chunk, library.sentence_chunk, sentence)
     ids = library.chunk_ids
@@ -111,6 +119,10 @@ def search(library: Library, question: str, vector: np.ndarray, settings: Settin
     for i, share in name_bridge(question, {ids[c]: (library.sources[c], library.texts[c]) for c in candidates},
                                 settings).items():
         scores[i] += share
+    for i, gain in word_bridge(question, LexicalResult([ids[c] for c in across], list(across.values()), 0.0),
+                               LexicalResult([ids[c] for c in lexical], list(lexical.values()), result.coverage),
+                               {ids[c]: (library.sources[c], library.texts[c]) for c in candidates}, settings).items():
+        scores[i] += gain
     ranked = np.array(sorted(candidates, key=lambda c: -scores[ids[c]])[:depth])
     top = ranked[: settings.top_k]
     in_top = np.isin(library.sentence_chunk, top)

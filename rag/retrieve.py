@@ -65,11 +65,8 @@ class Retriever:
     def _crossed(self, query: str, texts: list[str], n: int) -> LexicalResult:
         """BM25 for the question's words that the candidates in its own language lack, translated into
         the other language (rag/lexicon.py, an optional extra; nothing without it)."""
-        if not self.settings.weight_lexicon:
-            return LexicalResult([], [], 0.0)
-        language = detect_language(query)
-        words = lexicon.crossing(query, [text for text in texts if detect_language(text) == language])
-        return self.lexical.search(" ".join(dict.fromkeys(w for sense in words for w in sense)), n)
+        words = crossing_query(query, texts, self.settings)
+        return self.lexical.search(words, n) if words else LexicalResult([], [], 0.0)
 
     def _lift(self, query: str, texts: dict[str, str]) -> dict[str, float]:
         """What a passage in another language than the query gains: similarities run lower across
@@ -129,6 +126,16 @@ def name_bridge(query: str, texts: dict[str, tuple[str, str]], settings: Setting
     ids = list(texts)
     return {i: settings.weight_bridge * share for i, share in zip(ids, bridge.shares(query, [texts[i] for i in ids]))
             if share}
+
+
+def crossing_query(query: str, texts: list[str], settings: Settings) -> str:
+    """The translations (rag/lexicon.py) of the question's words that none of the candidates `texts`
+    in its own language holds, as a BM25 query; "" without the lexicon or its weight."""
+    if not settings.weight_lexicon:
+        return ""
+    language = detect_language(query)
+    senses = lexicon.crossing(query, [text for text in texts if detect_language(text) == language])
+    return " ".join(dict.fromkeys(word for sense in senses for word in sense))
 
 
 def word_bridge(query: str, crossed: LexicalResult, own: LexicalResult, texts: dict[str, tuple[str, str]],
