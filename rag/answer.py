@@ -101,8 +101,12 @@ class ExtractiveAnswerer:
             lead_language = languages[int(np.argmax(relevance))]
             relevance[[lang != lead_language for lang in languages]] = -np.inf
         # A price, a speed or an age asked for and the sentence that would lead the answer holds none
-        # (any number does not do): the library is on the question's topic but does not say.
-        unsaid = kind in SPECIFIC and not typed[int(np.argmax(relevance))]
+        # (any number does not do): the library is on the question's topic but does not say. Nor does
+        # it when only another document states one: the answer-type cue may choose among the sentences
+        # of the document the question is about, but a festival's budget is no consultation's fee.
+        lead = int(np.argmax(relevance))
+        about = int(np.argmax(relevance - settings.answer_type_weight * typed))
+        unsaid = kind in SPECIFIC and (not typed[lead] or hits[passages[lead]].chunk.source != hits[passages[about]].chunk.source)
         if decided < 0 or unsaid:
             # Closest passages only for a near miss on the library's own topic: the passage shares a
             # term with the question (across languages only a name or a number can be shared); an

@@ -34,16 +34,21 @@ _QUESTION = (
 _SPECIFIC_QUESTION = (
     (AGE, re.compile(r"\b(?:how old|what age|at what age)\b|(?:^|\s)(?:كم|ما)\s(?:كان |يبلغ |كانت |تبلغ )?عمر")),
     (SPEED, re.compile(r"\b(?:how fast|what speed|top speed|speed)\b|(?:^|\s)سرعه(?=\s|[؟?]|$)")),
-    (PRICE, re.compile(r"\b(?:cost|costs|price|prices|priced|fee|fees|fare|fares|budget|how much money|paid|pay|charge|charges)\b"
-                       r"|(?:^|\s)(?:ثمن|سعر|اسعار|ميزانيه|تكلفه|كلفه|رسوم|يكلف|تكلف|اجر|راتب)(?=\s|[؟?]|$)")),
+    (PRICE, re.compile(r"\b(?:cost|costs|price|prices|priced|fee|fees|fare|fares|budget|how much money)\b"
+                       r"|(?:^|\s)(?:ثمن|سعر|اسعار|ميزانيه|تكلفه|رسوم|يكلف|تكلف|اجر|راتب)(?=\s|[؟?]|$)|(?:^|\s)(?:ما|كم) كلفه(?=\s|[؟?]|$)")),
 )
+# Words that ask for a price only in a "how much" question: "a charge moving through a magnetic field",
+# "refusing to pay taxes", «الطرف الذي كلفه المجلس» (whom the council charged with a task) ask for none.
+_PAID = re.compile(r"\b(?:paid|pay|pays|charge|charges|charged)\b")
 _COUNT = re.compile(r"\bhow many\b|(?:^|\s)(?:كم مره|كم عدد|ما عدد)(?=\s|[؟?]|$)")
 _CURRENCY = re.compile(r"[£$€]|\b(?:pounds?|pence|dollars?|euros?|dinars?|shekels?|riyals?|dirhams?)\b"
                        r"|(?:دينار|دنانير|شيكل|جنيه|دولار|ريال|درهم|ليره|قرش|فلس)")
 _SPEED = re.compile(r"\b(?:km/h|kph|mph|rpm|knots|(?:miles|kilometres|kilometers|metres|meters|revolutions|rotations) "
                     r"(?:an|per|a) (?:hour|minute|second))\b|كم/س|(?:كيلومتر|ميل|متر|دوره|دورات|عقده)\w* (?:في ال|بال)(?:ساعه|دقيقه|ثانيه)(?=\s|[،,.)]|$)")
-_AGE = re.compile(r"\b(?:years? old|year-old|aged \d+|aged [a-z]+|at the age of|at age|age of \d+|at \d+ years)\b"
-                  r"|(?:^|\s)(?:عن عمر|في سن|بعمر|عمره|عمرها|من العمر|في عمر)(?=\s|[،,.]|$)")
+_AGE = re.compile(r"\b(?:years? old|year-old|aged \d+|aged [a-z]+|at the age of|at age|age of \d+|at \d+ years|"
+                  r"years ago|(?:thousand|million|billion) years)\b"
+                  r"|(?:^|\s)(?:عن عمر|في سن|بعمر|عمره|عمرها|من العمر|في عمر)(?=\s|[،,.]|$)"
+                  r"|(?:الف|مليون|مليار|ملايين|الاف) (?:سنه|عام)|(?:ملايين|الاف) السنين")
 _DIGITS = re.compile(r"\d")
 _NUMBER_WORDS = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|"
@@ -74,7 +79,10 @@ def question_type(question: str) -> str | None:
     asked = next((kind for kind, pattern in _QUESTION if pattern.search(text)), None)
     # "How many times more did they pay?" asks for a count, not a price.
     if asked in (NUMBER, None) and not _COUNT.search(text):
-        return next((kind for kind, pattern in _SPECIFIC_QUESTION if pattern.search(text)), asked)
+        specific = next((kind for kind, pattern in _SPECIFIC_QUESTION if pattern.search(text)), None)
+        if specific is None and asked == NUMBER and _PAID.search(text):
+            specific = PRICE
+        return specific or asked
     return asked
 
 

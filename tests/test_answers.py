@@ -155,6 +155,13 @@ def test_answer_type_cues_read_both_languages():
     assert holds(SPEED, "up to 3600 revolutions per minute") and holds(AGE, "in Super Bowl XXXIII at age 38")
     assert holds(SPEED, "السرعات النموذجية هي 3600 دورة في الدقيقة") and holds(SPEED, "بسرعة ١٢٠ كيلومتراً في الساعة")
     assert holds(AGE, "في السوبر بول 33 في عمر 38") and not holds(AGE, "It was built in 1923.")
+    # "charge" and "pay" ask for a price only in a "how much" question (XQuAD's physics and civics
+    # questions were refused as prices); a thing's age is read too, not only a person's.
+    assert question_type("What is the law named that defines a charge moving through a magnetic field?") != PRICE
+    assert question_type("ما الطرف الذي كلفه المجلس الأوروبي بصياغة المسودة؟") != PRICE
+    assert question_type("How much do they charge for a ticket?") == PRICE and question_type("ما كلفة الدخول؟") == PRICE
+    assert holds(AGE, "fossils from about 515 million years ago") and holds(AGE, "يعود إلى نحو مليون سنة")
+    assert not holds(AGE, "it was run by him for thirty-one years")
 
 
 RAILWAY = """The Harwick Salt Marsh Railway
@@ -203,6 +210,20 @@ def test_a_price_the_library_does_not_give_gets_the_closest_passages(fresh_engin
     fresh_engine.index([tmp_path / "docs"])
     answer = fresh_engine.ask("How much does a ticket on the Harwick railway cost?")
     assert not answer.abstained and "£7.40" in answer.text, answer.text
+
+
+def test_a_price_only_another_document_states_is_not_the_answer(fresh_engine, tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "harwick.txt").write_text(RAILWAY, encoding="utf-8")
+    (tmp_path / "docs" / "museum.txt").write_text(
+        "Harwick Marsh Museum\n\nThe museum tells the story of the salt marsh and its people. "
+        "Entry costs £5 for adults and is free for children.\n", encoding="utf-8")
+    fresh_engine.index([tmp_path / "docs"])
+    # The railway gives no fare: the museum's entry price, lifted only by the price cue, is no answer.
+    answer = fresh_engine.ask("What does a seat on the marsh trains cost?")
+    assert answer.abstained and answer.closest, answer.text
+    answer = fresh_engine.ask("How much does entry to the marsh museum cost?")
+    assert not answer.abstained and "£5" in answer.text, answer.text
 
 
 def test_a_question_a_hair_under_the_floor_is_answered(seed_engine):
