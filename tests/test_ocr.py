@@ -149,6 +149,22 @@ def test_an_image_too_large_to_be_a_page_is_refused_before_decoding(tmp_path):
         read(path)
 
 
+def test_a_tiff_whose_later_frame_is_too_large_is_refused_and_not_drawn(tmp_path):
+    from PIL import Image
+
+    from ui.ocr_page import _draw_image
+    from ui.pdf_page import PageNotShown
+
+    path = tmp_path / "pages.tif"
+    small, huge = Image.new("1", (100, 100), 1), Image.new("1", (12_000, 11_000), 1)
+    small.save(path, save_all=True, append_images=[huge], compression="group4")  # a few KB on disk
+    with pytest.raises(ReadError, match=r"pixels \(page 2\)"):
+        read(path)
+    assert _draw_image(path, 1).width == 100  # the small page is shown
+    with pytest.raises(PageNotShown):
+        _draw_image(path, 2)  # the giant one is not decoded
+
+
 def test_scanned_pages_index_with_progress_answer_in_both_languages_and_show_on_the_page(tmp_path, pages):
     from rag import Sanad, load_settings
     from ui.reference import Reference

@@ -58,9 +58,9 @@ def _draw_image(path: Path, page: int) -> PageImage:
 
     try:
         with Image.open(path) as image:
-            if image.width * image.height > ocr.MAX_PIXELS:  # the reader refused it too
-                raise PageNotShown(strings.VIEWER_PAGE_TOO_HEAVY)
             image.seek(min(page, getattr(image, "n_frames", 1)) - 1)
+            if image.width * image.height > ocr.MAX_PIXELS:  # the reader refused it too (any frame)
+                raise PageNotShown(strings.VIEWER_PAGE_TOO_HEAVY)
             image.draft("RGB", (SHOWN_SIDE, SHOWN_SIDE))  # a JPEG decodes at a fraction of its size
             shown = ImageOps.exif_transpose(image).convert("RGB")  # as OCR saw it: boxes fit
     except (UnidentifiedImageError, OSError, ValueError, EOFError) as err:

@@ -325,9 +325,16 @@ def open_image(data: bytes, source: str):
         raise ReadError(source, strings.reason_image_too_large(str(err))) from err
     except (UnidentifiedImageError, OSError, ValueError) as err:
         raise ReadError(source, strings.reason_corrupt_image(err)) from err
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise ReadError(source, strings.reason_image_too_large(f"{width:,} × {height:,} pixels"))
+    try:
+        for frame in range(getattr(image, "n_frames", 1)):  # a TIFF's later frame may be the giant one
+            image.seek(frame)  # reads the frame's header, not its pixels
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                page = f" (page {frame + 1})" if frame else ""
+                raise ReadError(source, strings.reason_image_too_large(f"{width:,} × {height:,} pixels{page}"))
+        image.seek(0)
+    except (OSError, ValueError, EOFError) as err:
+        raise ReadError(source, strings.reason_corrupt_image(err)) from err
     return image
 
 
