@@ -42,21 +42,16 @@ class ExtractiveAnswerer:
     def decision(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray) -> float | None:
         """The margin abstention is decided on (>= 0: answered), or None when the hits hold no
         sentence to quote. What answer() computes first; also what rag/calibration.py measures."""
-        language = detect_language(question)
-        units = self.sentences(list(hits)) if hits else []
-        texts = [hits[i].chunk.text[s.start:s.end] for i, s, _ in units]
-        keep = [n for n, text in enumerate(texts) if not is_word_list(text)]
-        if not keep:
+        scored = self._quotable(question, hits, query_vector)
+        if scored is None:
             return None
-        units, texts = [units[n] for n in keep], [texts[n] for n in keep]
-        similarity = np.stack([v for _, _, v in units]) @ query_vector
-        margin = similarity - np.array([self.settings.abstain_floor(language, detect_language(t)) for t in texts])
+        units, texts, _, _, _, margin = scored
         overlap = _overlap(question, texts, hits, np.array([i for i, _, _ in units]))
-        return float(np.max(margin + self.settings.abstain_term_weight * overlap))
+        return _decided(margin, overlap, self.settings)
 
-    def answer(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray,
-               avoid: Sequence[str] = ()) -> Answer:
-        """`avoid`: sentences already quoted earlier in the conversation, so a follow-up says something new."""
+    def _quotable(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray):
+        """The sentences of the hits that may be quoted, as (units, texts, vectors, similarity to the
+        question, languages, margin over each one's floor); None when there are none."""
         language = detect_language(question)
         units = self.sentences(list(hits)) if hits else []
         texts = [hits[i].chunk.text[s.start:s.end] for i, s, _ in units]
@@ -64,15 +59,25 @@ class ExtractiveAnswerer:
         # its lines are never quoted (a list of the seed's own words took over "Why Pakistan?").
         keep = [n for n, text in enumerate(texts) if not is_word_list(text)]
         if not keep:
-            return _abstain(question, language)
+            return None
         units, texts = [units[n] for n in keep], [texts[n] for n in keep]
-        settings = self.settings
         vectors = np.stack([v for _, _, v in units])
         similarity = vectors @ query_vector
         languages = [detect_language(t) for t in texts]
         # Each direction (question language -> sentence language) has its own floor: a sentence's
         # margin over its floor compares an Arabic and an English sentence fairly.
-        margin = similarity - np.array([settings.abstain_floor(language, lang) for lang in languages])
+        margin = similarity - np.array([self.settings.abstain_floor(language, lang) for lang in languages])
+        return units, texts, vectors, similarity, languages, margin
+
+    def answer(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray,
+               avoid: Sequence[str] = ()) -> Answer:
+        """`avoid`: sentences already quoted earlier in the conversation, so a follow-up says something new."""
+        language = detect_language(question)
+        scored = self._quotable(question, hits, query_vector)
+        if scored is None:
+            return _abstain(question, language)
+        units, texts, vectors, similarity, languages, margin = scored
+        settings = self.settings
         best = int(np.argmax(margin))
         support, translingual = round(float(similarity[best]), 4), languages[best] != language
         passages = np.array([i for i, _, _ in units])
@@ -82,9 +87,7 @@ class ExtractiveAnswerer:
         named = np.array(bridge.shares(question, [(h.chunk.source, f"{h.chunk.heading}\n{h.chunk.text}") for h in hits]))[passages]
         evidence, overlap, typed = _evidence(question, kind, texts, units, hits, passages, settings)
         relevance = margin + evidence + settings.answer_bridge_weight * named
-        # The question's own terms in a sentence are evidence the embedder's similarity misses:
-        # natural questions a hair under the floor with their terms in the sentence are answered.
-        decided = float(np.max(margin + settings.abstain_term_weight * overlap))
+        decided = _decided(margin, overlap, settings)
         if avoid:
             relevance = relevance - 0.1 * np.array([t in avoid for t in texts])
         # The same sentence in two documents (an article as .txt and as .pdf) is quoted once, from the
@@ -107,21 +110,19 @@ class ExtractiveAnswerer:
         lead = int(np.argmax(relevance))
         about = int(np.argmax(relevance - settings.answer_type_weight * typed))
         unsaid = kind in SPECIFIC and (not typed[lead] or hits[passages[lead]].chunk.source != hits[passages[about]].chunk.source)
-        if decided < 0 or unsaid:
+        if decided < 0:
             # Closest passages only for a near miss on the library's own topic: the passage shares a
             # term with the question (across languages only a name or a number can be shared); an
             # off-topic question gets a plain refusal.
             on_topic = bool(set(tokenize(question)) & set(tokenize(hits[passages[best]].chunk.text)))
-            if decided < 0 and (not on_topic or decided < -settings.closest_within):
+            if not on_topic or decided < -settings.closest_within:
                 return replace(_abstain(question, language), support=support, translingual=translingual)
-            chosen = _mmr(relevance, vectors, passages, settings.answer_sentences, settings.mmr_lambda,
-                          settings.cite_other_within)
-            picked = [(units[i][0], units[i][1], texts[i], float(similarity[i])) for i in chosen]
-            closest = _compose(question, language, hits, picked, lead=strings.CLOSEST_LEAD[language])
-            return replace(closest, abstained=True, closest=True, support=support, translingual=translingual)
         chosen = _mmr(relevance, vectors, passages, settings.answer_sentences, settings.mmr_lambda,
                       settings.cite_other_within)
         picked = [(units[i][0], units[i][1], texts[i], float(similarity[i])) for i in chosen]
+        if decided < 0 or unsaid:
+            closest = _compose(question, language, hits, picked, lead=strings.CLOSEST_LEAD[language])
+            return replace(closest, abstained=True, closest=True, support=support, translingual=translingual)
         return replace(_compose(question, language, hits, picked), support=support, translingual=translingual)
 
     def stream(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray,
@@ -154,6 +155,13 @@ def _mmr(relevance: np.ndarray, vectors: np.ndarray, passages: np.ndarray, count
             break
         chosen.append(pick)
     return chosen
+
+
+def _decided(margin: np.ndarray, overlap: np.ndarray, settings: Settings) -> float:
+    """The best sentence's margin over its floor. The question's own terms in a sentence are evidence
+    the embedder's similarity misses: natural questions a hair under the floor with their terms in
+    the sentence are answered."""
+    return float(np.max(margin + settings.abstain_term_weight * overlap))
 
 
 def _evidence(question: str, kind: str | None, texts: list[str], units, hits: Sequence[Hit], passages: np.ndarray,
