@@ -23,6 +23,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .index_state import write_json
+
 VERSION = 1
 FILE = "probes.json"  # in the index generation's state folder, removed with it
 
@@ -167,7 +169,6 @@ def load(folder: Path, embedder: str) -> Calibration | None:
 
 
 def save(folder: Path, calibration: Calibration) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / (FILE + ".tmp")
-    temporary.write_text(json.dumps(calibration.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    temporary = folder / (FILE + ".tmp")  # a reader never sees half a file
+    write_json(temporary, calibration.to_json())
     temporary.replace(folder / FILE)
